@@ -1,0 +1,1 @@
+"""Data layer: models, queries, import. Plain Python, no Bot Framework imports."""

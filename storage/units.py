@@ -1,0 +1,95 @@
+"""Unit names and aliases: resolution by alias, prefix and fuzzy match."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+
+from sqlmodel import Session, select
+
+from storage.domain import normalize
+from storage.models import Unit, UnitAlias
+
+
+@dataclass(frozen=True)
+class UnitMatch:
+    unit: Unit | None
+    suggestions: list[Unit]
+
+
+def unit_index(session: Session) -> dict[str, Unit]:
+    """Normalised name or alias → unit."""
+    units = {u.id: u for u in session.exec(select(Unit))}
+    index = {normalize(u.name): u for u in units.values()}
+    for alias in session.exec(select(UnitAlias)):
+        index.setdefault(alias.key, units[alias.unit_id])
+    return index
+
+
+def get_or_create_unit(session: Session, name: str, index: dict[str, Unit]) -> Unit:
+    key = normalize(name)
+    unit = index.get(key)
+    if unit is None:
+        unit = Unit(name=" ".join(name.split()))
+        session.add(unit)
+        session.flush()
+        index[key] = unit
+    return unit
+
+
+def add_alias(session: Session, unit_name: str, alias: str) -> UnitAlias | None:
+    """Add an alias; creates the unit if unknown. Returns None if the alias already exists
+    for this unit; raises ValueError if it already names another unit."""
+    index = unit_index(session)
+    unit = get_or_create_unit(session, unit_name, index)
+    key = normalize(alias)
+    existing = index.get(key)
+    if existing is not None:
+        if existing.id == unit.id:
+            return None
+        raise ValueError(f"aliaset {alias!r} används redan för {existing.name!r}")
+    row = UnitAlias(unit_id=unit.id, alias=" ".join(alias.split()), key=key)
+    session.add(row)
+    session.flush()
+    return row
+
+
+_STRIP_SUFFIXES = ("en", "n", "s")
+
+
+def _stems(key: str) -> set[str]:
+    """'räddningstjänsten' also matches 'räddningstjänst'; 'stab' matches 'stab och planering'."""
+    stems = {key}
+    for suffix in _STRIP_SUFFIXES:
+        if key.endswith(suffix) and len(key) - len(suffix) >= 3:
+            stems.add(key[: -len(suffix)])
+    return stems
+
+
+def resolve_unit(session: Session, text: str, limit: int = 3) -> UnitMatch:
+    """Exact name/alias, then a unique word-prefix match, then fuzzy suggestions."""
+    index = unit_index(session)
+    key = normalize(text).strip(" ?!.,:;'\"")
+    if not key:
+        return UnitMatch(None, [])
+    for stem in _stems(key):
+        if stem in index:
+            return UnitMatch(index[stem], [])
+    prefixed = {
+        u.id: u
+        for name, u in index.items()
+        if any(name.startswith(s) or name.split(" ")[0].rstrip("-") == s for s in _stems(key))
+    }
+    if len(prefixed) == 1:
+        return UnitMatch(next(iter(prefixed.values())), [])
+    close = difflib.get_close_matches(key, list(index), n=limit * 3, cutoff=0.75)
+    close_units = {index[c].id: index[c] for c in close}
+    if len(close_units) == 1 and not prefixed:
+        return UnitMatch(next(iter(close_units.values())), [])
+    suggestions = list({**prefixed, **close_units}.values())
+    if not suggestions:
+        loose = difflib.get_close_matches(key, list(index), n=limit * 3, cutoff=0.4)
+        suggestions = list({index[c].id: index[c] for c in loose}.values())
+    if not suggestions:
+        suggestions = list(session.exec(select(Unit).order_by(Unit.name)))
+    return UnitMatch(None, suggestions[:limit])
