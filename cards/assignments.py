@@ -1,0 +1,174 @@
+"""Assignment cards: one assignment, the overdue list (paged), due soon and search hits."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from tabulate import tabulate
+
+from cards.elements import (
+    Card,
+    Element,
+    ask_action,
+    card,
+    container,
+    facts,
+    heading,
+    subtle,
+    text,
+)
+from cards.texts import day, forecast_label, status_label, t
+from storage.queries import AssignmentView
+
+PAGE_SIZE = 8
+COMMENT_PREVIEW = 400
+
+
+def _shorten(value: str, limit: int = COMMENT_PREVIEW) -> str:
+    return value if len(value) <= limit else value[: limit - 1].rstrip() + "…"
+
+
+def _due(lang: str, a: AssignmentView, today: date) -> str:
+    late = a.days_overdue(today)
+    return day(a.due_date) + (f" ({t(lang, 'days_late', days=late)})" if late else "")
+
+
+def _item(lang: str, a: AssignmentView, today: date) -> Element:
+    items: list[Element] = [
+        text(a.title, weight="Bolder"),
+        facts(
+            [
+                (t(lang, "unit"), a.unit),
+                (t(lang, "due"), _due(lang, a, today)),
+                (t(lang, "status"), status_label(lang, a.status)),
+                (t(lang, "forecast"), forecast_label(lang, a.forecast)),
+            ]
+        ),
+    ]
+    if c := a.latest_comment:
+        items.append(text(f"{day(c.day)}: {_shorten(c.text)}", isSubtle=True, size="Small"))
+    items.append(
+        {"type": "ActionSet",
+         "actions": [ask_action(t(lang, "show"), f"status #{a.id}")]}
+    )
+    return container(items)
+
+
+def _page(items: list[AssignmentView], page: int) -> tuple[list[AssignmentView], int, int]:
+    pages = max(1, -(-len(items) // PAGE_SIZE))
+    page = min(max(page, 1), pages)
+    first = (page - 1) * PAGE_SIZE
+    return items[first : first + PAGE_SIZE], first, page
+
+
+def overdue_question(lang: str, unit: str | None, page: int) -> str:
+    base = "försenade" if lang == "sv" else "overdue"
+    scope = (" för " if lang == "sv" else " for ") + unit if unit else ""
+    return f"{base}{scope} {'sida' if lang == 'sv' else 'page'} {page}"
+
+
+def overdue_card(
+    lang: str, items: list[AssignmentView], today: date, unit: str | None = None, page: int = 1
+) -> Card:
+    title = t(lang, "overdue_title_unit", unit=unit) if unit else t(lang, "overdue_title")
+    body: list[Element] = [heading(f"{title} ({len(items)})"),
+                           subtle(t(lang, "as_of", today=day(today)))]
+    if not items:
+        body.append(text(overdue_text(lang, items, today, unit)))
+        return card(body)
+    shown, first, page = _page(items, page)
+    body.append(subtle(t(lang, "showing", first=first + 1, last=first + len(shown),
+                         total=len(items))))
+    body.extend(_item(lang, a, today) for a in shown)
+    remaining = len(items) - first - len(shown)
+    actions = (
+        [ask_action(t(lang, "next_page", remaining=remaining),
+                    overdue_question(lang, unit, page + 1))]
+        if remaining
+        else None
+    )
+    return card(body, actions)
+
+
+def overdue_text(lang: str, items: list[AssignmentView], today: date,
+                 unit: str | None = None) -> str:
+    if not items:
+        if unit:
+            return t(lang, "none_overdue_unit", unit=unit, today=day(today))
+        return t(lang, "none_overdue", today=day(today))
+    title = t(lang, "overdue_title_unit", unit=unit) if unit else t(lang, "overdue_title")
+    oldest = items[0]
+    return (
+        f"{title}: {len(items)} ({t(lang, 'as_of', today=day(today)).lower()}). "
+        f"{oldest.title} – {_due(lang, oldest, today)}."
+    )
+
+
+def assignments_table(lang: str, items: list[AssignmentView], today: date) -> str:
+    rows = [
+        (a.title if len(a.title) <= 60 else a.title[:59] + "…", a.unit, _due(lang, a, today),
+         status_label(lang, a.status), forecast_label(lang, a.forecast))
+        for a in items
+    ]
+    headers = [t(lang, "assignment")] + [t(lang, k) for k in ("unit", "due", "status", "forecast")]
+    return tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True)
+
+
+def list_card(lang: str, title: str, items: list[AssignmentView], today: date) -> Card:
+    """Due-soon lists and search hits: every item, each with a button to open it."""
+    body: list[Element] = [heading(f"{title} ({len(items)})"),
+                           subtle(t(lang, "as_of", today=day(today)))]
+    body.extend(_item(lang, a, today) for a in items[:PAGE_SIZE * 2])
+    return card(body)
+
+
+def assignment_card(lang: str, a: AssignmentView, today: date) -> Card:
+    comments: list[Element] = [
+        container(
+            [
+                text(f"{day(c.day)}" + (f" · {c.author}" if c.author else ""), isSubtle=True,
+                     size="Small"),
+                text(c.text, spacing="None"),
+            ],
+            separator=False,
+        )
+        for c in a.comments[:3]
+    ] or [text(t(lang, "no_comments"), isSubtle=True)]
+    body: list[Element] = [
+        subtle(a.kind),
+        heading(a.title),
+        facts(
+            [
+                (t(lang, "kind"), a.kind),
+                (t(lang, "goal_area"), a.goal_area or "–"),
+                (t(lang, "unit"), a.unit),
+                (t(lang, "due"), _due(lang, a, today)),
+                (t(lang, "status"), status_label(lang, a.status)),
+                (t(lang, "forecast"), forecast_label(lang, a.forecast)),
+            ]
+        ),
+        container([text(t(lang, "latest_comments"), weight="Bolder"), *comments]),
+    ]
+    return card(body)
+
+
+def assignment_text(lang: str, a: AssignmentView, today: date) -> str:
+    latest = a.latest_comment
+    comment = f" {t(lang, 'latest_comment')} ({day(latest.day)}): {latest.text}" if latest else ""
+    return (
+        f"{a.title} – {a.unit}, {t(lang, 'due').lower()} {_due(lang, a, today)}, "
+        f"{status_label(lang, a.status)}, {forecast_label(lang, a.forecast)}.{comment}"
+    )
+
+
+def assignment_table(lang: str, a: AssignmentView, today: date) -> str:
+    rows = [
+        (t(lang, "kind"), a.kind),
+        (t(lang, "goal_area"), a.goal_area),
+        (t(lang, "unit"), a.unit),
+        (t(lang, "due"), _due(lang, a, today)),
+        (t(lang, "status"), status_label(lang, a.status)),
+        (t(lang, "forecast"), forecast_label(lang, a.forecast)),
+    ] + [(f"{day(c.day)} {c.author}".strip(), c.text) for c in a.comments[:3]]
+    return a.title + "\n\n" + tabulate(rows, tablefmt="plain", disable_numparse=True,
+                                       maxcolwidths=[None, 80])

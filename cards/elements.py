@@ -1,0 +1,56 @@
+"""Small builders for Adaptive Card 1.5 elements, shared by every card."""
+
+from __future__ import annotations
+
+from typing import Any
+
+Card = dict[str, Any]
+Element = dict[str, Any]
+
+
+def card(body: list[Element], actions: list[Element] | None = None) -> Card:
+    result: Card = {
+        "type": "AdaptiveCard",
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "version": "1.5",
+        "msteams": {"width": "Full"},
+        "body": body,
+    }
+    if actions:
+        result["actions"] = actions
+    return result
+
+
+def escape(text: str) -> str:
+    """Keep user data from being read as Markdown by the TextBlock renderer."""
+    for char in ("\\", "*", "_", "[", "]", "`"):
+        text = text.replace(char, "\\" + char)
+    return text
+
+
+def heading(text: str) -> Element:
+    return {"type": "TextBlock", "text": escape(text), "size": "Large", "weight": "Bolder",
+            "wrap": True, "style": "heading"}
+
+
+def subtle(text: str) -> Element:
+    return {"type": "TextBlock", "text": escape(text), "isSubtle": True, "spacing": "None",
+            "wrap": True}
+
+
+def text(value: str, **extra: Any) -> Element:
+    return {"type": "TextBlock", "text": escape(value), "wrap": True, **extra}
+
+
+def facts(pairs: list[tuple[str, str]]) -> Element:
+    return {"type": "FactSet",
+            "facts": [{"title": escape(k), "value": escape(v)} for k, v in pairs]}
+
+
+def container(items: list[Element], separator: bool = True) -> Element:
+    return {"type": "Container", "items": items, "separator": separator, "spacing": "Medium"}
+
+
+def ask_action(title: str, question: str) -> Element:
+    """A button that asks the bot a question, as if the user had typed it."""
+    return {"type": "Action.Submit", "title": title, "data": {"ask": question}}

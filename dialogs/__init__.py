@@ -1,0 +1,1 @@
+"""Conversations: thin handlers that call storage queries and card builders."""

@@ -1,0 +1,92 @@
+"""The main conversation: answer a question; if it needs a unit we couldn't resolve,
+wait for the user to name one (by button or typing) and answer then.
+
+Dialog state lives in the SQL Storage, so any bot instance can continue the wait."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Callable
+from datetime import date
+
+from botbuilder.core import CardFactory, MessageFactory
+from botbuilder.dialogs import (
+    ComponentDialog,
+    DialogTurnResult,
+    PromptOptions,
+    TextPrompt,
+    WaterfallDialog,
+    WaterfallStepContext,
+)
+from botbuilder.schema import Activity
+from sqlalchemy import Engine
+
+import dialogs.questions  # noqa: F401  (registers the read-only commands)
+from bot.understanding import Intent, reply_language, understand
+from dialogs.commands import Answer, Ask, NotAllowed, Permission, dispatch
+
+UNIT_PROMPT = "unit_prompt"
+PENDING = "pending_intent"
+
+
+def reply_activity(answer: Answer) -> Activity:
+    """Card replies carry a plain-text summary too, for notifications and card-less clients."""
+    if answer.card is None:
+        return MessageFactory.text(answer.text)
+    activity = MessageFactory.attachment(CardFactory.adaptive_card(answer.card))
+    activity.text = answer.text
+    return activity
+
+
+class MainDialog(ComponentDialog):
+    def __init__(
+        self,
+        engine: Engine,
+        today: Callable[[], date],
+    ) -> None:
+        super().__init__(MainDialog.__name__)
+        self._engine = engine
+        self._today = today
+        self.add_dialog(TextPrompt(UNIT_PROMPT))
+        self.add_dialog(
+            WaterfallDialog("main", [self._answer_step, self._unit_step])
+        )
+        self.initial_dialog_id = "main"
+
+    async def _ask(self, step: WaterfallStepContext, intent: Intent) -> Answer:
+        ask = Ask(
+            intent=intent,
+            lang=reply_language(step.context.activity.locale, intent.language),
+            today=self._today(),
+            engine=self._engine,
+            permissions=frozenset({Permission.READ}),
+        )
+        try:
+            # Queries are synchronous SQLAlchemy; keep them off the event loop.
+            return await asyncio.to_thread(dispatch, ask)
+        except NotAllowed:
+            return Answer("Du har inte behörighet till det." if ask.lang == "sv"
+                          else "You don't have permission to do that.")
+
+    async def _answer_step(self, step: WaterfallStepContext) -> DialogTurnResult:
+        intent = understand(step.context.activity.text or "")
+        answer = await self._ask(step, intent)
+        if answer.awaiting_unit:
+            step.values[PENDING] = dataclasses.asdict(intent)
+            return await step.prompt(UNIT_PROMPT, PromptOptions(prompt=reply_activity(answer)))
+        await step.context.send_activity(reply_activity(answer))
+        return await step.end_dialog()
+
+    async def _unit_step(self, step: WaterfallStepContext) -> DialogTurnResult:
+        typed = str(step.result or "")
+        asked = understand(typed)
+        if asked.name == "search" and asked.subject:
+            # A bare name answers the pending question with that unit.
+            pending = Intent(**step.values[PENDING])
+            intent = dataclasses.replace(pending, subject=asked.subject)
+        else:
+            intent = asked  # the user asked something new instead
+        answer = await self._ask(step, intent)
+        await step.context.send_activity(reply_activity(answer))
+        return await step.end_dialog()
