@@ -49,9 +49,9 @@ DUE_SOON = _rx(r"\b(?:förfaller|forfaller|förfaller snart|due soon|due|upcomin
                r"snart|soon|närmaste tiden|coming up)\b")
 STATUS = _rx(r"^(?:status|läget|laget|lägesrapport|state)\b")
 STATUS_WITH = _rx(r"\b(?:hur går det med|hur gar det med|how is the|how's the|hur ligger)\b")
-FORECAST = _rx(r"\b(?:prognos\w*|forecast\w*|budget\w*|ekonomi\w*|economy|finances?|"
-               r"financials?|utfall|avvikelse\w*|deviation|surplus|deficit|överskott|underskott|"
-               r"resultat\w*|tkr)\b")
+FORECAST = _rx(r"\b(?:prognos(?:en|er)?|forecasts?|budget(?:en|ar)?|ekonomi(?:n|ska)?|"
+               r"economy|finances?|financials?|utfall(?:et)?|avvikelse(?:n|r)?|deviation|"
+               r"surplus|deficit|överskott|underskott|resultat(?:et)?|tkr)\b")
 FORECAST_FOR = _rx(r"\b(?:hur går det för|hur gar det for|hur går det på|how is|how's|"
                    r"how are|how does)\b")
 

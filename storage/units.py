@@ -82,11 +82,13 @@ def resolve_unit(session: Session, text: str, limit: int = 3) -> UnitMatch:
     }
     if len(prefixed) == 1:
         return UnitMatch(next(iter(prefixed.values())), [])
-    close = difflib.get_close_matches(key, list(index), n=limit * 3, cutoff=0.75)
-    close_units = {index[c].id: index[c] for c in close}
-    if len(close_units) == 1 and not prefixed:
-        return UnitMatch(next(iter(close_units.values())), [])
-    suggestions = list({**prefixed, **close_units}.values())
+    # Only a typo-level difference resolves by itself; looser matches are suggestions.
+    typo = {index[c].id: index[c] for c in
+            difflib.get_close_matches(key, list(index), n=limit * 3, cutoff=0.88)}
+    if len(typo) == 1 and not prefixed:
+        return UnitMatch(next(iter(typo.values())), [])
+    close = difflib.get_close_matches(key, list(index), n=limit * 3, cutoff=0.6)
+    suggestions = list({**prefixed, **{index[c].id: index[c] for c in close}}.values())
     if not suggestions:
         loose = difflib.get_close_matches(key, list(index), n=limit * 3, cutoff=0.4)
         suggestions = list({index[c].id: index[c] for c in loose}.values())

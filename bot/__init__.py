@@ -1,0 +1,1 @@
+"""Bot Framework side: activity handler, understanding, middleware."""

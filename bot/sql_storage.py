@@ -1,0 +1,115 @@
+"""Bot Framework `Storage` on our database (storage/state.py), shared by every bot instance.
+
+Items are turned into JSON the way botbuilder-azure's CosmosDbPartitionedStorage does it:
+jsonpickle's Pickler().flatten() on write, Unpickler().restore() on read. That is what
+round-trips dialog state (DialogState, DialogInstance, PromptOptions with Activities) into
+the same classes, and jsonpickle is already a dependency of botbuilder-core. The e_tag is kept
+out of the stored document and put back on read, as a dict key or a StoreItem attribute.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from typing import Any
+
+from botbuilder.core import Storage
+from jsonpickle.pickler import Pickler
+from jsonpickle.unpickler import Unpickler
+from sqlalchemy import Engine
+
+from storage import state
+from storage.state import StaleStateError
+
+
+class EtagConflictError(StaleStateError, KeyError):
+    """A write carried a stale e_tag; nothing of that write was stored.
+
+    A KeyError whose message starts "Etag conflict." like MemoryStorage's, which is what
+    botbuilder code looks for (e.g. TeamsSSOTokenExchangeMiddleware); also a StaleStateError.
+    """
+
+    def __str__(self) -> str:
+        return (
+            f"Etag conflict.\nOriginal: {self.expected}\r\nCurrent: {self.current}"
+            f"\r\nKey: {self.key}"
+        )
+
+
+class SqlStorage(Storage):
+    """State for ConversationState, UserState etc. in the `bot_state` table.
+
+    Database calls run in worker threads (asyncio.to_thread), also for SQLite, where an
+    inline call would be a little cheaper when uncontended: a write commits with a WAL
+    fsync and may wait up to busy_timeout (30 s) for another process's write lock, and
+    blocking the event loop for that long would stall every other conversation.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        super().__init__()
+        self.engine = engine
+
+    async def read(self, keys: Iterable[str]) -> dict[str, Any]:
+        if keys is None:
+            raise Exception("Keys are required when reading")
+        keys = list(keys)
+        if not keys:
+            return {}
+        rows = await asyncio.to_thread(state.read_items, self.engine, keys)
+        return {key: _restore(doc, e_tag) for key, (doc, e_tag) in rows.items()}
+
+    async def write(self, changes: dict[str, Any]) -> None:
+        if changes is None:
+            raise Exception("Changes are required when writing")
+        if not changes:
+            return
+        batch: dict[str, tuple[dict, str | None]] = {}
+        for key, item in changes.items():
+            e_tag = _get_etag(item)
+            if e_tag == "":
+                raise Exception("sql_storage.write(): etag missing")
+            batch[key] = (_flatten(key, item), e_tag)
+        try:
+            new_etags = await asyncio.to_thread(state.write_items, self.engine, batch)
+        except StaleStateError as err:
+            raise EtagConflictError(err.key, err.expected, err.current) from err
+        # BotState.save_changes() keeps the dict it wrote as its turn cache but never
+        # refreshes its e_tag, so a second save in the same turn would conflict with our own
+        # first one: hand the new e_tag back on the written item ("*" stays unconditional).
+        for key, item in changes.items():
+            if _get_etag(item) != state.ANY_ETAG:
+                _set_etag(item, new_etags[key])
+
+    async def delete(self, keys: Iterable[str]) -> None:
+        if keys is None:
+            raise Exception("Keys are required when deleting")
+        keys = list(keys)  # BotState.delete() passes a set
+        if keys:
+            await asyncio.to_thread(state.delete_items, self.engine, keys)
+
+
+def _get_etag(item: Any) -> str | None:
+    if isinstance(item, dict):
+        return item.get("e_tag")
+    return getattr(item, "e_tag", None)
+
+
+def _set_etag(item: Any, e_tag: str) -> None:
+    if isinstance(item, dict):
+        item["e_tag"] = e_tag
+    elif hasattr(item, "e_tag") or hasattr(item, "__dict__"):
+        item.e_tag = e_tag
+
+
+def _flatten(key: str, item: Any) -> dict:
+    doc = Pickler().flatten(item)
+    if not isinstance(doc, dict):
+        raise TypeError(f"state for {key!r} must be a dict or an object, not {type(item).__name__}")
+    doc.pop("e_tag", None)
+    return doc
+
+
+def _restore(doc: dict, e_tag: str) -> Any:
+    doc["e_tag"] = e_tag
+    # safe=True: never eval() a legacy py/repr; documents only ever come from _flatten().
+    return Unpickler(safe=True).restore(doc)
