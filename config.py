@@ -23,7 +23,6 @@ class Settings:
     timezone: str = "Europe/Stockholm"
     fixed_today: str = ""
     demo: bool = True
-    admins: tuple[str, ...] = ()
 
     @property
     def authenticated(self) -> bool:
@@ -44,5 +43,4 @@ class Settings:
             timezone=env.get("LAGET_TIMEZONE", "") or "Europe/Stockholm",
             fixed_today=env.get("LAGET_TODAY", ""),
             demo=env.get("LAGET_DEMO", "1").strip() not in {"0", "false", "no"},
-            admins=tuple(a.strip() for a in env.get("LAGET_ADMINS", "").split(",") if a.strip()),
         )

@@ -4,8 +4,8 @@
 used as it is; otherwise the newest server binaries under /usr/lib/postgresql/<ver>/bin (or
 on PATH) start a private cluster in a temp dir, in RAM if possible: trust auth, a unix socket
 in that dir plus 127.0.0.1 on a free port, durability off. Run as root, the cluster runs as
-the `postgres` OS user, since PostgreSQL refuses to run as root. No binaries and no URL is an error, not a skip,
-so CI can never pass without having tested PostgreSQL.
+the `postgres` OS user, since PostgreSQL refuses to run as root. No binaries and no URL is
+an error, not a skip, so CI can never pass without having tested PostgreSQL.
 """
 
 from __future__ import annotations
