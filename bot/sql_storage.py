@@ -39,10 +39,10 @@ class EtagConflictError(StaleStateError, KeyError):
 class SqlStorage(Storage):
     """State for ConversationState, UserState etc. in the `bot_state` table.
 
-    Database calls run in worker threads (asyncio.to_thread), also for SQLite, where an
-    inline call would be a little cheaper when uncontended: a write commits with a WAL
-    fsync and may wait up to busy_timeout (30 s) for another process's write lock, and
-    blocking the event loop for that long would stall every other conversation.
+    Database calls run in worker threads (asyncio.to_thread), also for SQLite. Inline is
+    cheaper only when uncontended (measured: read 0.27 vs 0.40 ms, write 0.55 vs 0.65 ms),
+    but a SQLite write may wait up to busy_timeout (30 s) for another process's write lock,
+    and blocking the event loop that long would stall every other conversation.
     """
 
     def __init__(self, engine: Engine) -> None:
@@ -50,9 +50,9 @@ class SqlStorage(Storage):
         self.engine = engine
 
     async def read(self, keys: Iterable[str]) -> dict[str, Any]:
-        if keys is None:
+        if keys is None:  # StorageBaseTests wants this exact message from all but Memory/Cosmos
             raise Exception("Keys are required when reading")
-        keys = list(keys)
+        keys = list(keys)  # may be dict_keys
         if not keys:
             return {}
         rows = await asyncio.to_thread(state.read_items, self.engine, keys)
@@ -61,7 +61,7 @@ class SqlStorage(Storage):
     async def write(self, changes: dict[str, Any]) -> None:
         if changes is None:
             raise Exception("Changes are required when writing")
-        if not changes:
+        if not changes:  # StorageBaseTests passes [] here: must be a no-op
             return
         batch: dict[str, tuple[dict, str | None]] = {}
         for key, item in changes.items():
