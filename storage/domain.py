@@ -8,6 +8,7 @@ import unicodedata
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 
@@ -80,10 +81,11 @@ _FORECAST_WORDS: dict[str, Forecast] = {
 
 def normalize(text: str) -> str:
     """Case- and space-insensitive form used for matching names and words."""
-    text = unicodedata.normalize("NFC", text).replace("\u00a0", " ").casefold()
-    return re.sub(r"\s+", " ", text).strip()
+    # str.split() also splits on no-break spaces; faster than a regex on 100 000-row imports.
+    return " ".join(unicodedata.normalize("NFC", text).casefold().split())
 
 
+@lru_cache(maxsize=256)
 def parse_status(text: str) -> Status:
     try:
         return _STATUS_WORDS[normalize(text)]
@@ -93,6 +95,7 @@ def parse_status(text: str) -> Status:
         ) from None
 
 
+@lru_cache(maxsize=256)
 def parse_forecast(text: str) -> Forecast:
     try:
         return _FORECAST_WORDS[normalize(text)]
@@ -109,6 +112,8 @@ def parse_number(text: str | int | float | Decimal) -> Decimal:
     """'-41 225', '−41 225', '27,5', '1372' → Decimal. Thousands use (no-break) spaces."""
     if isinstance(text, Decimal):
         return text
+    if isinstance(text, bool) or not isinstance(text, int | float | str):
+        raise ValueError(f"ogiltigt tal {text!r}")  # e.g. a date cell in a number column
     if isinstance(text, int):
         return Decimal(text)
     if isinstance(text, float):
@@ -160,6 +165,11 @@ def parse_due_date(text: str | date | datetime) -> date:
         return text.date()
     if isinstance(text, date):
         return text
+    return _parse_due_text(str(text))  # a spreadsheet cell may hold the year 2024 as a number
+
+
+@lru_cache(maxsize=4096)
+def _parse_due_text(text: str) -> date:
     value = normalize(text)
     try:
         if m := re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", value):

@@ -11,7 +11,7 @@ import io
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -142,7 +142,10 @@ def _read_xlsx(path: Path) -> list[list[Any]]:
         raise ImportRejected([RowError(0, f"kan inte läsa Excel-filen: {exc}")]) from None
     try:
         sheet = workbook.worksheets[0]
+        # Read-only sheets are parsed lazily: a damaged sheet fails here, not on load.
         return [list(row) for row in sheet.iter_rows(values_only=True)]
+    except Exception as exc:
+        raise ImportRejected([RowError(0, f"kan inte läsa Excel-filen: {exc}")]) from None
     finally:
         workbook.close()
 
@@ -220,10 +223,10 @@ class AssignmentRow:
     forecast: Forecast
     comment: str
     comment_at: datetime | None
+    key: tuple[str, str] = ("", "")
 
-    @property
-    def key(self) -> tuple[str, str]:
-        return normalize(self.kind), normalize(self.title)
+    def __post_init__(self) -> None:
+        self.key = (normalize(self.kind), normalize(self.title))
 
 
 @dataclass
@@ -247,16 +250,24 @@ def _missing_columns(found: dict[str, int], required: Iterable[str],
     ]
 
 
-def _parse_rows(table: list[list[Any]], parse_row) -> list[Any]:  # type: ignore[no-untyped-def]
+def _parse_rows(table: list[list[Any]], parse_row, key, duplicate) -> list[Any]:  # type: ignore[no-untyped-def]
+    """Parse every data row; bad rows and duplicates (by `key`) are all reported at once."""
     errors: list[RowError] = []
     parsed: list[Any] = []
+    first_seen: dict[Any, int] = {}
     for number, row in enumerate(table[1:], start=2):
         if all(v is None or (isinstance(v, str) and not v.strip()) for v in row):
             continue
         try:
-            parsed.append(parse_row(number, row))
+            item = parse_row(number, row)
         except ValueError as exc:
             errors.append(RowError(number, str(exc)))
+            continue
+        if key(item) in first_seen:
+            errors.append(RowError(number, f"{duplicate} {first_seen[key(item)]}"))
+        else:
+            first_seen[key(item)] = number
+            parsed.append(item)
     if errors:
         raise ImportRejected(errors)
     if not parsed:
@@ -320,16 +331,18 @@ def parse_assignments(table: list[list[Any]]) -> list[AssignmentRow]:
             comment_at=comment_at,
         )
 
-    rows = _parse_rows(table, parse_row)
-    first_seen: dict[tuple[str, str], int] = {}
-    duplicates = []
-    for r in rows:
-        if r.key in first_seen:
-            duplicates.append(RowError(r.row, f"samma uppdrag som rad {first_seen[r.key]}"))
-        first_seen.setdefault(r.key, r.row)
-    if duplicates:
-        raise ImportRejected(duplicates)
-    return rows
+    return _parse_rows(table, parse_row, lambda r: r.key, "samma uppdrag som rad")
+
+
+_CENT = Decimal("0.01")
+
+
+def _money(value: Any) -> Decimal:
+    """A figure as stored (Numeric(16, 2)), so a re-import compares equal to what is stored."""
+    number = parse_number(value).quantize(_CENT, rounding=ROUND_HALF_UP)
+    if abs(number) >= 10**14:
+        raise ValueError(f"för stort tal {value!r}")
+    return number
 
 
 def parse_finance(table: list[list[Any]]) -> list[FinanceRow]:
@@ -343,10 +356,10 @@ def parse_finance(table: list[list[Any]]) -> list[FinanceRow]:
         for name, label, parse in (
             ("unit", "verksamhet", _text),
             ("period_end", "period", parse_due_date),
-            ("budget_period", "budget period", parse_number),
-            ("actual_period", "utfall period", parse_number),
-            ("budget_year", "budget helår", parse_number),
-            ("forecast_year", "prognos", parse_number),
+            ("budget_period", "budget period", _money),
+            ("actual_period", "utfall period", _money),
+            ("budget_year", "budget helår", _money),
+            ("forecast_year", "prognos", _money),
         ):
             try:
                 values[name] = parse(_required(row, cols, name, label))
@@ -356,17 +369,10 @@ def parse_finance(table: list[list[Any]]) -> list[FinanceRow]:
             raise ValueError("; ".join(problems))
         return FinanceRow(row=number, comment=_text(_cell(row, cols.get("comment"))), **values)
 
-    rows = _parse_rows(table, parse_row)
-    seen: dict[tuple[str, date], int] = {}
-    duplicates = []
-    for r in rows:
-        key = (normalize(r.unit), r.period_end)
-        if key in seen:
-            duplicates.append(RowError(r.row, f"samma enhet och period som rad {seen[key]}"))
-        seen.setdefault(key, r.row)
-    if duplicates:
-        raise ImportRejected(duplicates)
-    return rows
+    return _parse_rows(
+        table, parse_row, lambda r: (normalize(r.unit), r.period_end),
+        "samma enhet och period som rad",
+    )
 
 
 # --- writing ----------------------------------------------------------------------------
@@ -408,10 +414,12 @@ def write_assignments(engine: Engine, rows: list[AssignmentRow]) -> ImportResult
         units = _resolve_units(
             session, [r.unit for r in rows] + [p for r in rows for p in r.participants], result
         )
-        existing = {
-            (a.kind_key, a.title_key): a
-            for a in session.execute(select(Assignment)).scalars()
-        }
+        columns = (Assignment.id, Assignment.kind_key, Assignment.title_key, Assignment.kind,
+                   Assignment.goal_area, Assignment.title, Assignment.unit_id,
+                   Assignment.due_date, Assignment.status, Assignment.forecast,
+                   Assignment.version)
+        # Plain rows, not ORM objects: a 100 000-row re-import must stay cheap.
+        existing = {(row.kind_key, row.title_key): row for row in session.execute(select(*columns))}
         new_rows: list[dict[str, Any]] = []
         changed: set[tuple[str, str]] = set()
         for r in rows:
@@ -454,6 +462,7 @@ def write_assignments(engine: Engine, rows: list[AssignmentRow]) -> ImportResult
         }
         comments = []
         participants = []
+        commented: list[int] = []  # existing, otherwise unchanged, with a new comment
         for r in rows:
             aid = ids[r.key]
             if r.comment and (aid, normalize(r.comment)) not in known_comments:
@@ -462,11 +471,18 @@ def write_assignments(engine: Engine, rows: list[AssignmentRow]) -> ImportResult
                     {"assignment_id": aid, "text": r.comment, "author": IMPORT_AUTHOR,
                      "created_at": r.comment_at or now}
                 )
-                if r.key in existing:
+                if r.key in existing and r.key not in changed:
+                    commented.append(aid)
                     changed.add(r.key)
             participants.extend((aid, units[p].id) for p in r.participants)
         if comments:
             session.execute(insert(StatusComment), comments)
+        if commented:  # a new comment is a change too: bump the version once
+            session.execute(
+                update(Assignment)
+                .where(Assignment.id.in_(commented))
+                .values(version=Assignment.version + 1, updated_at=now)
+            )
         result.comments_added = len(comments)
         result.updated = len(changed)
         result.unchanged = result.rows - result.created - result.updated
