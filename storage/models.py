@@ -88,3 +88,92 @@ class BotStateItem(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=512)
     data: str = Field(sa_column=Column(Text, nullable=False))
     e_tag: str = Field(max_length=64)
+
+
+class Role(SQLModel, table=True):
+    """admin (everything) or manager of one unit. user_id is the AAD object id or the
+    channel's user id."""
+
+    __table_args__ = (UniqueConstraint("user_id", "role", "unit_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: str = Field(index=True, max_length=200)
+    role: str = Field(max_length=20)
+    unit_id: int | None = Field(default=None, foreign_key="unit.id")
+    granted_by: str = Field(default="", max_length=200)
+    granted_at: datetime = Field(
+        default_factory=lambda: datetime.now(UTC), sa_column=Column(DateTime(timezone=True))
+    )
+
+
+class ProcessedActivity(SQLModel, table=True):
+    """Activities that changed data, so a retried or replayed one changes nothing twice."""
+
+    __tablename__ = "processed_activity"
+    key: str = Field(primary_key=True, max_length=512)
+    processed_at: datetime = Field(
+        default_factory=lambda: datetime.now(UTC), sa_column=Column(DateTime(timezone=True))
+    )
+
+
+class ConversationRef(SQLModel, table=True):
+    """Where the bot can write proactively: one row per conversation it has seen."""
+
+    __tablename__ = "conversation_ref"
+    id: int | None = Field(default=None, primary_key=True)
+    conversation_id: str = Field(unique=True, max_length=512)
+    conversation_type: str = Field(default="", max_length=50)
+    channel_id: str = Field(default="msteams", max_length=50)
+    service_url: str = Field(max_length=500)
+    tenant_id: str = Field(default="", max_length=100, index=True)
+    user_id: str = Field(default="", max_length=200, index=True)  # 1:1 chats: the user
+    reference: str = Field(sa_column=Column(Text, nullable=False))  # ConversationReference JSON
+    active: bool = Field(default=True)
+    updated_at: datetime = Field(
+        default_factory=lambda: datetime.now(UTC), sa_column=Column(DateTime(timezone=True))
+    )
+
+
+class Subscription(SQLModel, table=True):
+    """A conversation subscribed to deadline nudges for some units (none = all)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    conversation_ref_id: int = Field(foreign_key="conversation_ref.id", index=True)
+    unit_ids: str = Field(default="", max_length=2000)  # comma-separated; empty = all units
+    lead_days: int = Field(default=7)
+    long_lead_days: int = Field(default=28)  # for assignments running a quarter or longer
+    frequency: str = Field(default="daily", max_length=10)  # daily (weekdays) | weekly
+    weekday: int = Field(default=0)  # 0 = Monday, for weekly
+    time_of_day: str = Field(default="08:00", max_length=5)
+    active: bool = Field(default=True)
+    disabled_reason: str = Field(default="", max_length=200)
+    created_by: str = Field(default="", max_length=200)
+    created_at: datetime = Field(
+        default_factory=lambda: datetime.now(UTC), sa_column=Column(DateTime(timezone=True))
+    )
+
+
+class SentNudge(SQLModel, table=True):
+    """Exactly-once record of a nudge: claimed before sending, marked sent after."""
+
+    __tablename__ = "sent_nudge"
+    __table_args__ = (UniqueConstraint("conversation_id", "kind", "day"),)
+    id: int | None = Field(default=None, primary_key=True)
+    conversation_id: str = Field(max_length=512)
+    kind: str = Field(max_length=20)  # digest | reminder
+    day: date
+    assignment_ids: str = Field(sa_column=Column(Text, nullable=False, default=""))
+    state: str = Field(default="claimed", max_length=20)  # claimed | sent | failed
+    claimed_by: str = Field(default="", max_length=100)
+    claimed_at: datetime = Field(
+        default_factory=lambda: datetime.now(UTC), sa_column=Column(DateTime(timezone=True))
+    )
+    sent_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+
+
+class ReminderPreference(SQLModel, table=True):
+    """A user's personal reminders: on/off and snooze."""
+
+    __tablename__ = "reminder_preference"
+    user_id: str = Field(primary_key=True, max_length=200)
+    enabled: bool = Field(default=True)
+    snoozed_until: date | None = None
