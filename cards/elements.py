@@ -54,3 +54,11 @@ def container(items: list[Element], separator: bool = True) -> Element:
 def ask_action(title: str, question: str) -> Element:
     """A button that asks the bot a question, as if the user had typed it."""
     return {"type": "Action.Submit", "title": title, "data": {"ask": question}}
+
+
+def update_action(assignment_id: int, lang: str) -> Element:
+    """The Update button on every assignment card, overdue row and nudge: opens the
+    update card for that assignment."""
+    title = "Uppdatera" if lang == "sv" else "Update"
+    word = "uppdatera" if lang == "sv" else "update"
+    return ask_action(title, f"{word} #{assignment_id}")
