@@ -97,6 +97,7 @@ class Role(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("user_id", "role", "unit_id"),)
     id: int | None = Field(default=None, primary_key=True)
     user_id: str = Field(index=True, max_length=200)
+    user_name: str = Field(default="", max_length=200)  # shown when refusing others
     role: str = Field(max_length=20)
     unit_id: int | None = Field(default=None, foreign_key="unit.id")
     granted_by: str = Field(default="", max_length=200)
