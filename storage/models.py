@@ -65,6 +65,9 @@ class StatusComment(SQLModel, table=True):
     assignment_id: int = Field(foreign_key="assignment.id", index=True)
     text: str = Field(sa_column=Column(Text, nullable=False))
     author: str = Field(default="", max_length=200)
+    author_id: str = Field(default="", max_length=200)  # AAD object id of a chat update
+    # What the update changed, e.g. "status: started → completed"; empty for imports.
+    changes: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), index=True))
 
 
