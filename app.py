@@ -70,6 +70,11 @@ def build(settings: Settings, engine: Engine | None = None) -> Components:
     web_app = web.Application(client_max_size=1024 * 1024)
     web_app.router.add_post("/api/messages", messages)
     web_app.router.add_get("/healthz", healthz)
+
+    async def close_adapter(_app: web.Application) -> None:
+        await adapter.close()  # its outgoing HTTP session
+
+    web_app.on_cleanup.append(close_adapter)
     return Components(settings, engine, adapter, bot, web_app)
 
 

@@ -18,16 +18,33 @@ class Settings:
     app_password: str = field(default="", repr=False)
     app_type: str = "MultiTenant"
     app_tenant_id: str = ""
+    allowed_tenants: tuple[str, ...] = ()
     port: int = 3978
     database_url: str = DEFAULT_DATABASE_URL
     timezone: str = "Europe/Stockholm"
     fixed_today: str = ""
     demo: bool = True
+    # Teams app package (python app.py package); see .env.example.
+    teams_app_id: str = ""  # empty = app_id
+    app_version: str = "1.0.0"
+    public_host: str = ""
+    developer_name: str = ""
+    developer_url: str = ""  # empty = https://<public_host>
+    privacy_url: str = ""  # empty = developer_url
+    terms_url: str = ""  # empty = developer_url
 
     @property
     def authenticated(self) -> bool:
         """All Microsoft* settings empty means local mode (Emulator, Agents Playground)."""
         return bool(self.app_id)
+
+    @property
+    def allowed_tenant_ids(self) -> frozenset[str]:
+        """Tenants whose activities are served; empty = any. LAGET_ALLOWED_TENANTS, else the
+        app's own tenant (MicrosoftAppTenantId) when that is set."""
+        if self.allowed_tenants:
+            return frozenset(self.allowed_tenants)
+        return frozenset({self.app_tenant_id}) if self.app_tenant_id else frozenset()
 
     @classmethod
     def from_env(cls, env_file: str | os.PathLike[str] | None = None) -> Settings:
@@ -38,9 +55,19 @@ class Settings:
             app_password=env.get("MicrosoftAppPassword", ""),
             app_type=env.get("MicrosoftAppType", "") or "MultiTenant",
             app_tenant_id=env.get("MicrosoftAppTenantId", ""),
+            allowed_tenants=tuple(
+                t.strip() for t in env.get("LAGET_ALLOWED_TENANTS", "").split(",") if t.strip()
+            ),
             port=int(env.get("PORT", "") or 3978),
             database_url=env.get("DATABASE_URL", "") or DEFAULT_DATABASE_URL,
             timezone=env.get("LAGET_TIMEZONE", "") or "Europe/Stockholm",
             fixed_today=env.get("LAGET_TODAY", ""),
             demo=env.get("LAGET_DEMO", "1").strip() not in {"0", "false", "no"},
+            teams_app_id=env.get("LAGET_TEAMS_APP_ID", "").strip(),
+            app_version=env.get("LAGET_APP_VERSION", "").strip() or "1.0.0",
+            public_host=env.get("LAGET_PUBLIC_HOST", "").strip(),
+            developer_name=env.get("LAGET_DEVELOPER_NAME", "").strip(),
+            developer_url=env.get("LAGET_DEVELOPER_URL", "").strip(),
+            privacy_url=env.get("LAGET_PRIVACY_URL", "").strip(),
+            terms_url=env.get("LAGET_TERMS_URL", "").strip(),
         )

@@ -74,6 +74,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "not_understood": "Jag förstod inte riktigt. Här är vad du kan fråga:",
         "which_unit": "Vilken enhet menar du?",
         "error": "Förlåt, något gick fel hos mig. Försök igen om en stund.",
+        "unavailable": "Läget är tillfälligt otillgängligt (databasen svarar inte). Försök igen "
+        "om en stund.",
     },
     "en": {
         "forecast_title": "Forecast – {unit}",
@@ -139,6 +141,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "not_understood": "I didn't quite get that. Here is what you can ask:",
         "which_unit": "Which unit do you mean?",
         "error": "Sorry, something went wrong on my side. Please try again in a moment.",
+        "unavailable": "Läget is temporarily unavailable (the database is not answering). "
+        "Please try again in a moment.",
     },
 }
 
