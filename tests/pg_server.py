@@ -136,6 +136,19 @@ class PostgresServer:
         self.started_in = time.perf_counter() - began
         return self.url
 
+    def halt(self) -> None:
+        """Stop the server but keep its data, for outage tests; `resume()` starts it again."""
+        self._run("pg_ctl", "-D", str(self.data_dir), "-m", "fast", "-w", "stop")
+        self._running = False
+
+    def resume(self) -> None:
+        """Start a halted server again on the same port, with its data."""
+        self._run(
+            "pg_ctl", "-D", str(self.data_dir), "-l", str(self.log_file), "-w", "-t", "60",
+            "-o", f"-p {self.port} -k {self.tmp} {SERVER_OPTIONS}", "start",
+        )  # fmt: skip
+        self._running = True
+
     def stop(self) -> None:
         if self._running:
             self._running = False
