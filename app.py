@@ -6,25 +6,33 @@ Nothing else constructs long-lived objects. Run `python app.py --help` for the c
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from functools import partial
 
 from aiohttp import web
 from botbuilder.core import ConversationState, UserState
 from sqlalchemy import Engine
+from tabulate import tabulate
 
 from bot.adapter import LagetAdapter
 from bot.laget_bot import LagetBot
-from bot.middleware import QuestionTextMiddleware
+from bot.middleware import ConversationReferenceMiddleware, QuestionTextMiddleware
+from bot.proactive import ProactiveSender
+from bot.scheduler import NudgePass, Scheduler
 from bot.sql_storage import SqlStorage
 from config import Settings
 from dialogs.main_dialog import MainDialog
-from storage import domain
+from dialogs.updates import save_submission
+from storage import domain, nudges
 from storage.db import healthy, make_engine, migrate, session
-from storage.demo import load_demo_if_empty
+from storage.demo import grant_playground_admin, load_demo_if_empty
 from storage.importer import ImportRejected, import_file
+from storage.roles import grant, list_roles, parse_role, revoke
 from storage.units import add_alias
 
 log = logging.getLogger("laget")
@@ -37,6 +45,8 @@ class Components:
     adapter: LagetAdapter
     bot: LagetBot
     web_app: web.Application
+    nudge_pass: NudgePass | None = None
+    scheduler: Scheduler | None = None
 
 
 def build_database(settings: Settings) -> Engine:
@@ -45,19 +55,25 @@ def build_database(settings: Settings) -> Engine:
     if settings.demo:
         for result in load_demo_if_empty(engine):
             log.info("demo data: %s", result)
+        if not settings.authenticated and grant_playground_admin(engine):
+            log.info("local demo: the Agents Playground user is admin")
     return engine
 
 
-def build(settings: Settings, engine: Engine | None = None) -> Components:
+def build(settings: Settings, engine: Engine | None = None,
+          clock: Callable[[], datetime] | None = None) -> Components:
+    """`clock` (the office's wall clock, for the nudge scheduler) is injectable for tests."""
     engine = engine or build_database(settings)
     storage = SqlStorage(engine)
     conversation_state = ConversationState(storage)
     user_state = UserState(storage)
     adapter = LagetAdapter(settings, conversation_state)
+    adapter.use(ConversationReferenceMiddleware(engine))
     adapter.use(QuestionTextMiddleware())
     today = partial(domain.today, settings.timezone, settings.fixed_today)
     dialog = MainDialog(engine, today)
-    bot = LagetBot(conversation_state, user_state, dialog)
+    bot = LagetBot(conversation_state, user_state, dialog,
+                   partial(save_submission, engine=engine, today=today))
 
     async def messages(request: web.Request) -> web.Response:
         return await adapter.process(request, bot)
@@ -75,7 +91,16 @@ def build(settings: Settings, engine: Engine | None = None) -> Components:
         await adapter.close()  # its outgoing HTTP session
 
     web_app.on_cleanup.append(close_adapter)
-    return Components(settings, engine, adapter, bot, web_app)
+    nudge_pass = NudgePass(engine, ProactiveSender(adapter, settings.app_id),
+                           stale_comment_days=settings.stale_comment_days,
+                           reminder_time=settings.reminder_time,
+                           tenant_id=settings.app_tenant_id)
+    scheduler = Scheduler(nudge_pass.run, clock or partial(
+        nudges.local_now, settings.timezone, settings.fixed_today), settings.scheduler_interval)
+    if settings.scheduler:
+        web_app.on_startup.append(scheduler.start)
+        web_app.on_cleanup.insert(0, scheduler.stop)  # before the adapter's session closes
+    return Components(settings, engine, adapter, bot, web_app, nudge_pass, scheduler)
 
 
 # --- command line ---------------------------------------------------------------------------
@@ -117,6 +142,70 @@ def _alias(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _grant(settings: Settings, args: argparse.Namespace) -> int:
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    try:
+        with session(engine) as s, s.begin():
+            added = grant(s, args.user, parse_role(args.role), args.unit, args.name or "",
+                          granted_by="cli")
+    except ValueError as exc:
+        print(f"fel: {exc}", file=sys.stderr)
+        return 1
+    scope = f" för {args.unit}" if args.unit else ""
+    print(f"{args.user}: {args.role}{scope}" + ("" if added else " (fanns redan)"))
+    return 0
+
+
+def _revoke(settings: Settings, args: argparse.Namespace) -> int:
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    try:
+        with session(engine) as s, s.begin():
+            removed = revoke(s, args.user, parse_role(args.role), args.unit)
+    except ValueError as exc:
+        print(f"fel: {exc}", file=sys.stderr)
+        return 1
+    if not removed:
+        print(f"{args.user} hade inte den rollen", file=sys.stderr)
+        return 1
+    print(f"{args.user}: {removed} roll(er) borttagna")
+    return 0
+
+
+def _roles(settings: Settings, _args: argparse.Namespace) -> int:
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    with session(engine) as s:
+        rows = [(r.user_id, r.user_name, r.role.value, r.unit or "alla") for r in list_roles(s)]
+    print(tabulate(rows, headers=["användare", "namn", "roll", "enhet"]) if rows
+          else "Inga roller.")
+    return 0
+
+
+def _nudge(settings: Settings, args: argparse.Namespace) -> int:
+    """One nudge pass now, then exit: for cron, operations and tests."""
+    components = build(settings)
+    now = nudges.local_now(settings.timezone, settings.fixed_today)
+    if args.at:
+        try:
+            at = datetime.fromisoformat(args.at)
+        except ValueError:
+            print(f"fel: ogiltig tidpunkt {args.at!r} (ÅÅÅÅ-MM-DDTHH:MM)", file=sys.stderr)
+            return 2
+        now = at if at.tzinfo else at.replace(tzinfo=now.tzinfo)
+
+    async def run() -> str:
+        try:
+            return str(await components.nudge_pass.run(now))  # type: ignore[union-attr]
+        finally:
+            await components.adapter.close()
+
+    print(asyncio.run(run()))
+    components.engine.dispose()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="app.py", description="Läget – Teams-bot för "
                                      "uppföljning av uppdrag och ekonomi")
@@ -127,12 +216,26 @@ def main(argv: list[str] | None = None) -> int:
     alias = sub.add_parser("alias", help="add another name for a unit")
     alias.add_argument("unit")
     alias.add_argument("alias")
+    grant_cmd = sub.add_parser("grant", help="give USER the role admin, or manager of UNIT")
+    grant_cmd.add_argument("user", help="AAD object id (or the channel's user id)")
+    grant_cmd.add_argument("role", choices=["admin", "manager"])
+    grant_cmd.add_argument("unit", nargs="?", help="the unit, for manager")
+    grant_cmd.add_argument("--name", help="the user's display name, shown to others")
+    revoke_cmd = sub.add_parser("revoke", help="take a role away")
+    revoke_cmd.add_argument("user")
+    revoke_cmd.add_argument("role", choices=["admin", "manager"])
+    revoke_cmd.add_argument("unit", nargs="?", help="only this unit (manager); default all")
+    sub.add_parser("roles", help="list who has which role")
+    nudge_cmd = sub.add_parser("nudge", help="send the deadline nudges and reminders due now")
+    nudge_cmd.add_argument("--at", help="run as if it were this local time "
+                           "(YYYY-MM-DDTHH:MM), e.g. to catch up")
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     settings = Settings.from_env()
-    handlers = {"serve": _serve, "import": _import, "alias": _alias}
+    handlers = {"serve": _serve, "import": _import, "alias": _alias, "grant": _grant,
+                "revoke": _revoke, "roles": _roles, "nudge": _nudge}
     return handlers[args.command or "serve"](settings, args)
 
 

@@ -32,6 +32,11 @@ class Settings:
     developer_url: str = ""  # empty = https://<public_host>
     privacy_url: str = ""  # empty = developer_url
     terms_url: str = ""  # empty = developer_url
+    # Deadline nudges (bot/scheduler.py); see .env.example.
+    scheduler: bool = True
+    scheduler_interval: float = 60.0
+    stale_comment_days: int = 30
+    reminder_time: str = "08:00"
 
     @property
     def authenticated(self) -> bool:
@@ -70,4 +75,8 @@ class Settings:
             developer_url=env.get("LAGET_DEVELOPER_URL", "").strip(),
             privacy_url=env.get("LAGET_PRIVACY_URL", "").strip(),
             terms_url=env.get("LAGET_TERMS_URL", "").strip(),
+            scheduler=env.get("LAGET_SCHEDULER", "1").strip() not in {"0", "false", "no"},
+            scheduler_interval=float(env.get("LAGET_SCHEDULER_INTERVAL", "") or 60),
+            stale_comment_days=int(env.get("LAGET_STALE_COMMENT_DAYS", "") or 30),
+            reminder_time=env.get("LAGET_REMINDER_TIME", "").strip() or "08:00",
         )

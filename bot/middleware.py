@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import re
 from collections.abc import Awaitable, Callable
 
 from botbuilder.core import Middleware, TurnContext
-from botbuilder.schema import ActivityTypes
+from botbuilder.schema import Activity, ActivityEventNames, ActivityTypes
+from sqlalchemy import Engine
 
 from bot.understanding import reply_language
+from cards.update import UPDATE_VERB
+from storage import conversations
+from storage.conversations import ConversationInfo
+from storage.db import session
 
+log = logging.getLogger("laget.middleware")
 MAX_QUESTION_CHARS = 500
 _AT_TAG = re.compile(r"<at[^>]*>.*?</at>", re.IGNORECASE | re.DOTALL)
 _HTML_TAG = re.compile(r"<[^>]+>")
@@ -23,6 +31,7 @@ INVALID_BUTTON = {
 class QuestionTextMiddleware(Middleware):
     """- strips the bot's @mention (channels and group chats);
     - a card button ({"ask": "…"} in activity.value) becomes the question text;
+    - an update card's Action.Submit fallback ({"verb": "updateStatus", …}) passes as is;
     - anything else in value is refused with a clear message, and the turn stops."""
 
     async def on_turn(
@@ -31,6 +40,9 @@ class QuestionTextMiddleware(Middleware):
         activity = context.activity
         if activity.type != ActivityTypes.message:
             await logic()
+            return
+        if isinstance(activity.value, dict) and activity.value.get("verb") == UPDATE_VERB:
+            await logic()  # an update card sent by a client without Universal Actions
             return
         if activity.value is not None and not (activity.text or "").strip():
             ask = activity.value.get("ask") if isinstance(activity.value, dict) else None
@@ -44,4 +56,71 @@ class QuestionTextMiddleware(Middleware):
         )
         text = _HTML_TAG.sub(" ", _AT_TAG.sub(" ", text or ""))
         activity.text = " ".join(text.split())[:MAX_QUESTION_CHARS]
+        await logic()
+
+
+# --- conversation references (deadline nudges) ---------------------------------------------
+
+_INTERNAL_EVENTS = {ActivityEventNames.continue_conversation,
+                    ActivityEventNames.create_conversation}
+
+
+def tenant_of(activity: Activity) -> str:
+    """Teams puts the tenant in channelData.tenant.id and conversation.tenantId (which
+    botbuilder's schema spells tenantID, so it lands in additional_properties)."""
+    channel_data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    tenant = channel_data.get("tenant")
+    if isinstance(tenant, dict) and isinstance(tenant.get("id"), str):
+        return tenant["id"]
+    conversation = activity.conversation
+    if conversation is None:
+        return ""
+    extra = getattr(conversation, "additional_properties", None) or {}
+    found = conversation.tenant_id or extra.get("tenantId") or extra.get("tenantID")
+    return found if isinstance(found, str) else ""
+
+
+def conversation_info(activity: Activity) -> ConversationInfo | None:
+    conversation = activity.conversation
+    if conversation is None or not conversation.id or not activity.service_url:
+        return None
+    sender = activity.from_property
+    tenant = tenant_of(activity)
+    reference = TurnContext.get_conversation_reference(activity).serialize()
+    if tenant:
+        reference.setdefault("conversation", {})["tenantID"] = tenant
+    return ConversationInfo(
+        conversation_id=conversation.id,
+        conversation_type=conversation.conversation_type or "",
+        channel_id=activity.channel_id or "msteams",
+        service_url=activity.service_url,
+        tenant_id=tenant,
+        user_id=((sender.aad_object_id or sender.id or "") if sender else ""),
+        reference=reference,
+    )
+
+
+class ConversationReferenceMiddleware(Middleware):
+    """Remembers every conversation the bot hears from (upserted, with its tenant), so that
+    nudges can be sent there later. A failure to record is logged and never stops the turn."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def _record(self, info: ConversationInfo) -> None:
+        with session(self._engine) as s, s.begin():
+            conversations.record(s, info)
+
+    async def on_turn(
+        self, context: TurnContext, logic: Callable[[], Awaitable[None]]
+    ) -> None:
+        activity = context.activity
+        internal = activity.type == ActivityTypes.event and activity.name in _INTERNAL_EVENTS
+        info = None if internal else conversation_info(activity)
+        if info is not None:
+            try:
+                await asyncio.to_thread(self._record, info)
+            except Exception:
+                log.exception("could not record the conversation reference of %s",
+                              info.conversation_id)
         await logic()

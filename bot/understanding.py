@@ -11,8 +11,13 @@ from dataclasses import dataclass
 
 from storage.domain import normalize
 
-INTENTS = ("help", "summary", "units", "overdue", "due_soon", "forecast", "status", "search")
+INTENTS = ("help", "summary", "units", "overdue", "due_soon", "forecast", "status", "search",
+           "update", "my_assignments")
 DEFAULT_DUE_SOON_DAYS = 30
+# Deadline nudges (dialogs/subscriptions.py).
+NUDGE_INTENTS = ("subscribe", "unsubscribe", "subscriptions", "reminders_off", "reminders_on",
+                 "snooze")
+INTENTS = INTENTS + NUDGE_INTENTS
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,8 @@ DAYS = _rx(r"\b(?:inom|within|next|in|kommande|närmaste|de närmaste|the next)\
            r"(?:dagar|dagarna|dag|days|day)\b")
 ASSIGNMENT_ID = _rx(r"#(\d{1,9})\b")
 
+UPDATE = _rx(r"^(?:uppdatera|update|rapportera|report)\b")
+MY_ASSIGNMENTS = _rx(r"^(?:mina uppdrag|my assignments|my tasks|mina)[\s?!.]*$")
 HELP = _rx(r"^(?:help|hjälp|hjalp|hej|hallå|hello|hi|hey|start|meny|menu|\?|"
            r"vad kan du(?: göra)?|what can you do|kommandon|commands)[\s?!.]*$")
 SUMMARY = _rx(r"\b(?:sammanställning\w*|sammanstallning\w*|summary|summarise|summarize|"
@@ -113,9 +120,48 @@ def _remainder(text: str, *patterns: re.Pattern[str]) -> str:
     return " ".join(kept).strip(" -'’")
 
 
+# Nudge commands are matched on the whole message, before anything else is stripped:
+# their options ("14 dagar", "kl 9") are read by storage.nudges.parse_subscription.
+UNSUBSCRIBE = _rx(r"^(?:avsluta\s+(?:prenumeration(?:en|er|erna)?|nudges)|sluta\s+prenumerera|"
+                  r"avprenumerera|unsubscribe|stop\s+(?:subscription|nudges))\b")
+SUBSCRIPTIONS = _rx(r"^(?:(?:visa|lista|mina|våra|show|list|our|my)\s+)?"
+                    r"(?:prenumerationer(?:na)?|subscriptions)[\s?!.]*$")
+SUBSCRIBE = _rx(r"^(?:prenumerera|subscribe)\b(?:\s+(?:på|to|on)\b)?")
+REMINDERS_OFF = _rx(r"^(?:(?:stäng|stang|slå|sla)\s+av\s+påminnelser(?:na)?|"
+                    r"påminnelser\s+av|inga\s+(?:fler\s+)?påminnelser|"
+                    r"(?:turn\s+off|disable|stop)\s+reminders|reminders\s+off|no\s+reminders)"
+                    r"[\s?!.]*$")
+REMINDERS_ON = _rx(r"^(?:(?:slå|sla)\s+på\s+påminnelser(?:na)?|påminnelser\s+på|"
+                   r"(?:turn\s+on|enable|start)\s+reminders|reminders\s+on)[\s?!.]*$")
+SNOOZE = _rx(r"^(?:snooze|snooza|påminn(?:\s+mig)?\s+(?:igen\s+)?om|remind\s+me\s+(?:again\s+)?in)"
+             r"(?:\s+(?:(\d{1,3})|en|ett|one|a)\s+(veckor|vecka|weeks?|dagar|dag|days?))?"
+             r"[\s?!.]*$")
+
+
+def _nudge_intent(text: str, language: str | None) -> Intent | None:
+    if m := UNSUBSCRIBE.match(text):
+        return Intent("unsubscribe", text[m.end():].strip(), language=language)
+    if SUBSCRIPTIONS.match(text):
+        return Intent("subscriptions", language=language)
+    if m := SUBSCRIBE.match(text):
+        return Intent("subscribe", text[m.end():].strip(), language=language)
+    if REMINDERS_OFF.match(text):
+        return Intent("reminders_off", language=language)
+    if REMINDERS_ON.match(text):
+        return Intent("reminders_on", language=language)
+    if m := SNOOZE.match(text):
+        count = int(m[1]) if m[1] else 1
+        unit = (m[2] or "vecka").lower()
+        days = count * 7 if unit.startswith(("veck", "week")) else count
+        return Intent("snooze", days=days, language=language)
+    return None
+
+
 def understand(question: str) -> Intent:
     text = " ".join(question.split())
     language = guess_language(text)
+    if nudge := _nudge_intent(text, language):
+        return nudge
     as_text = bool(AS_TEXT.search(text))
     text = AS_TEXT.sub(" ", text)
     page = 1
@@ -130,6 +176,12 @@ def understand(question: str) -> Intent:
 
     if not text.strip() or HELP.match(text.strip()):
         return Intent("help", **common)
+    if MY_ASSIGNMENTS.match(text.strip()):
+        return Intent("my_assignments", **common)
+    if UPDATE.match(text.strip()):
+        m = ASSIGNMENT_ID.search(text)
+        return Intent("update", "" if m else _remainder(text, UPDATE),
+                      assignment_id=int(m[1]) if m else None, **common)
     if m := ASSIGNMENT_ID.search(text):
         return Intent("status", assignment_id=int(m[1]), **common)
     if UNITS.match(text.strip()):

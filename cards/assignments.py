@@ -16,11 +16,13 @@ from cards.elements import (
     heading,
     subtle,
     text,
+    update_action,
 )
-from cards.texts import day, forecast_label, status_label, t
+from cards.texts import day, describe_changes, forecast_label, status_label, t
 from storage.queries import AssignmentView
 
 PAGE_SIZE = 8
+LIST_LIMIT = 20
 COMMENT_PREVIEW = 400
 
 
@@ -46,10 +48,12 @@ def _item(lang: str, a: AssignmentView, today: date) -> Element:
         ),
     ]
     if c := a.latest_comment:
-        items.append(text(f"{day(c.day)}: {_shorten(c.text)}", isSubtle=True, size="Small"))
+        said = c.text or describe_changes(lang, c.changes)
+        items.append(text(f"{day(c.day)}: {_shorten(said)}", isSubtle=True, size="Small"))
     items.append(
         {"type": "ActionSet",
-         "actions": [ask_action(t(lang, "show"), f"status #{a.id}")]}
+         "actions": [ask_action(t(lang, "show"), f"status #{a.id}"),
+                     update_action(a.id, lang)]}
     )
     return container(items)
 
@@ -118,7 +122,11 @@ def list_card(lang: str, title: str, items: list[AssignmentView], today: date) -
     """Due-soon lists and search hits: every item, each with a button to open it."""
     body: list[Element] = [heading(f"{title} ({len(items)})"),
                            subtle(t(lang, "as_of", today=day(today)))]
-    body.extend(_item(lang, a, today) for a in items[:PAGE_SIZE * 2])
+    shown = items[:LIST_LIMIT]
+    if len(items) > len(shown):
+        # Say so rather than cut silently; a narrower question shows the rest.
+        body.append(subtle(t(lang, "showing", first=1, last=len(shown), total=len(items))))
+    body.extend(_item(lang, a, today) for a in shown)
     return card(body)
 
 
@@ -126,9 +134,10 @@ def assignment_card(lang: str, a: AssignmentView, today: date) -> Card:
     comments: list[Element] = [
         container(
             [
-                text(f"{day(c.day)}" + (f" · {c.author}" if c.author else ""), isSubtle=True,
-                     size="Small"),
-                text(c.text, spacing="None"),
+                text(f"{day(c.day)}" + (f" · {c.author}" if c.author else "")
+                     + (f" · {describe_changes(lang, c.changes)}" if c.changes else ""),
+                     isSubtle=True, size="Small"),
+                *([text(c.text, spacing="None")] if c.text else []),
             ],
             separator=False,
         )
@@ -149,12 +158,13 @@ def assignment_card(lang: str, a: AssignmentView, today: date) -> Card:
         ),
         container([text(t(lang, "latest_comments"), weight="Bolder"), *comments]),
     ]
-    return card(body)
+    return card(body, [update_action(a.id, lang)])
 
 
 def assignment_text(lang: str, a: AssignmentView, today: date) -> str:
     latest = a.latest_comment
-    comment = f" {t(lang, 'latest_comment')} ({day(latest.day)}): {latest.text}" if latest else ""
+    said = (latest.text or describe_changes(lang, latest.changes)) if latest else ""
+    comment = f" {t(lang, 'latest_comment')} ({day(latest.day)}): {said}" if latest else ""
     return (
         f"{a.title} – {a.unit}, {t(lang, 'due').lower()} {_due(lang, a, today)}, "
         f"{status_label(lang, a.status)}, {forecast_label(lang, a.forecast)}.{comment}"

@@ -23,8 +23,10 @@ from botbuilder.schema import Activity
 from sqlalchemy import Engine
 
 import dialogs.questions  # noqa: F401  (registers the read-only commands)
-from bot.understanding import Intent, reply_language, understand
-from dialogs.commands import Answer, Ask, NotAllowed, Permission, dispatch
+import dialogs.subscriptions  # noqa: F401  (registers the nudge commands)
+import dialogs.updates  # noqa: F401  (registers the update commands)
+from bot.understanding import Intent, understand
+from dialogs.commands import Answer, answer, ask_for
 
 UNIT_PROMPT = "unit_prompt"
 PENDING = "pending_intent"
@@ -55,19 +57,9 @@ class MainDialog(ComponentDialog):
         self.initial_dialog_id = "main"
 
     async def _ask(self, step: WaterfallStepContext, intent: Intent) -> Answer:
-        ask = Ask(
-            intent=intent,
-            lang=reply_language(step.context.activity.locale, intent.language),
-            today=self._today(),
-            engine=self._engine,
-            permissions=frozenset({Permission.READ}),
-        )
-        try:
-            # Queries are synchronous SQLAlchemy; keep them off the event loop.
-            return await asyncio.to_thread(dispatch, ask)
-        except NotAllowed:
-            return Answer("Du har inte behörighet till det." if ask.lang == "sv"
-                          else "You don't have permission to do that.")
+        ask = ask_for(step.context.activity, intent, self._engine, self._today())
+        # Queries are synchronous SQLAlchemy; keep them off the event loop.
+        return await asyncio.to_thread(answer, ask)
 
     async def _answer_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         intent = understand(step.context.activity.text or "")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
@@ -55,3 +57,20 @@ def healthy(engine: Engine) -> bool:
 
 def session(engine: Engine) -> Session:
     return Session(engine, expire_on_commit=False)
+
+
+@contextmanager
+def write_session(engine: Engine) -> Iterator[Session]:
+    """A read-modify-write transaction. On SQLite it takes the write lock up front
+    (BEGIN IMMEDIATE): a deferred transaction that reads first and then writes fails with
+    'database is locked' under concurrency instead of waiting its turn. On PostgreSQL,
+    callers lock the rows they change (SELECT … FOR UPDATE)."""
+    with Session(engine, expire_on_commit=False) as s:
+        if engine.dialect.name == "sqlite":
+            s.connection().exec_driver_sql("BEGIN IMMEDIATE")
+        try:
+            yield s
+            s.commit()
+        except BaseException:
+            s.rollback()
+            raise

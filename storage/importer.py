@@ -127,7 +127,12 @@ def _read_csv(raw: bytes) -> list[list[Any]]:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        text = raw.decode("cp1252")
+        try:
+            text = raw.decode("cp1252")
+        except UnicodeDecodeError:  # bytes cp1252 leaves undefined: not a text file we know
+            raise ImportRejected(
+                [RowError(0, "okänd teckenkodning (spara som CSV UTF-8 eller Windows-1252)")]
+            ) from None
     first_line = text.split("\n", 1)[0]
     delimiter = max(";,\t", key=first_line.count)
     return [row for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
@@ -195,6 +200,15 @@ def _cell(row: list[Any], index: int | None) -> Any:
 def _text(value: Any) -> str:
     return "" if value is None else " ".join(str(value).split()) if "\n" not in str(value) \
         else str(value).strip()
+
+
+def _too_long(value: Any, column: Any, label: str) -> str | None:
+    """A text longer than its column allows (PostgreSQL would refuse it mid-import)."""
+    text = _text(value)
+    limit = column.type.length
+    if limit is not None and max(len(text), len(normalize(text))) > limit:
+        return f"{label} är längre än {limit} tecken"
+    return None
 
 
 def _comment_time(value: Any) -> datetime | None:
@@ -313,10 +327,20 @@ def parse_assignments(table: list[list[Any]]) -> list[AssignmentRow]:
                 comment_at = _comment_time(raw_date)
             except ValueError:
                 problems.append(f"ogiltigt kommentarsdatum {raw_date!r} (ÅÅÅÅ-MM-DD)")
-        if problems:
-            raise ValueError("; ".join(problems))
         participants_raw = _text(_cell(row, cols.get("participants")))
         participants = [p.strip() for p in participants_raw.replace(",", ";").split(";")]
+        columns = Assignment.__table__.c
+        for value, column, label in (
+            (kind, columns.kind_key, "typ"),
+            (_cell(row, cols.get("goal_area")), columns.goal_area, "målområde"),
+            (title, columns.title_key, "titel"),
+            (unit, Unit.__table__.c.name, "ansvarig avdelning"),
+            *((p, Unit.__table__.c.name, "deltagande avdelning") for p in participants),
+        ):
+            if value is not None and (problem := _too_long(value, column, label)):
+                problems.append(problem)
+        if problems:
+            raise ValueError("; ".join(problems))
         return AssignmentRow(
             row=number,
             kind=_text(kind),
@@ -365,6 +389,10 @@ def parse_finance(table: list[list[Any]]) -> list[FinanceRow]:
                 values[name] = parse(_required(row, cols, name, label))
             except ValueError as exc:
                 problems.append(f"{label}: {exc}" if "saknas" not in str(exc) else str(exc))
+        if "unit" in values and (
+            problem := _too_long(values["unit"], Unit.__table__.c.name, "verksamhet")
+        ):
+            problems.append(problem)
         if problems:
             raise ValueError("; ".join(problems))
         return FinanceRow(row=number, comment=_text(_cell(row, cols.get("comment"))), **values)
@@ -487,11 +515,12 @@ def write_assignments(engine: Engine, rows: list[AssignmentRow]) -> ImportResult
         result.updated = len(changed)
         result.unchanged = result.rows - result.created - result.updated
         if participants:
-            current = set(
-                session.execute(
+            current = {
+                tuple(row)  # Result.tuples() is deprecated in SQLAlchemy 2.1
+                for row in session.execute(
                     select(AssignmentParticipant.assignment_id, AssignmentParticipant.unit_id)
-                ).tuples()
-            )
+                )
+            }
             fresh = [
                 {"assignment_id": a, "unit_id": u} for a, u in set(participants) - current
             ]

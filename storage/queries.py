@@ -21,6 +21,7 @@ class CommentView:
     text: str
     author: str
     created_at: datetime
+    changes: str = ""  # what a chat update changed, e.g. "status: started → completed"
 
     @property
     def day(self) -> date:
@@ -115,14 +116,14 @@ def _views(session: Session, rows: list[tuple[Assignment, str]], comments: int) 
         )
         inner = (
             select(StatusComment.assignment_id, StatusComment.text, StatusComment.author,
-                   StatusComment.created_at, rank)
+                   StatusComment.created_at, StatusComment.changes, rank)
             .where(StatusComment.assignment_id.in_(ids))
             .subquery()
         )
-        for aid, text, author, created_at, _ in session.execute(
+        for aid, text, author, created_at, changes, _ in session.execute(
             select(inner).where(inner.c.rank <= comments).order_by(inner.c.rank)
         ):
-            by_assignment[aid].append(CommentView(text, author, created_at))
+            by_assignment[aid].append(CommentView(text, author, created_at, changes))
     return [
         AssignmentView(
             id=a.id,
@@ -203,6 +204,21 @@ def find_assignments(session: Session, words: str, limit: int = 10, comments: in
 
     rows.sort(key=score)
     return _views(session, rows[:limit], comments)
+
+
+def assignments_of_units(session: Session, unit_ids: set[int], comments: int = 1) -> list[
+    AssignmentView
+]:
+    """Every assignment of these units: unfinished first, by due date."""
+    if not unit_ids:
+        return []
+    query = (
+        _assignments_with_unit()
+        .where(Assignment.unit_id.in_(unit_ids))
+        .order_by(Assignment.status == Status.COMPLETED.value, Assignment.due_date,
+                  Assignment.title)
+    )
+    return _views(session, list(session.exec(query)), comments)
 
 
 def latest_finance(session: Session, unit_id: int) -> FinanceView | None:

@@ -26,10 +26,18 @@ def unit_index(session: Session) -> dict[str, Unit]:
     return index
 
 
+def _fits(text: str, what: str) -> None:
+    """Names and aliases share the column length; PostgreSQL refuses longer ones."""
+    limit = Unit.__table__.c.name.type.length
+    if max(len(" ".join(text.split())), len(normalize(text))) > limit:
+        raise ValueError(f"{what} är längre än {limit} tecken")
+
+
 def get_or_create_unit(session: Session, name: str, index: dict[str, Unit]) -> Unit:
     key = normalize(name)
     unit = index.get(key)
     if unit is None:
+        _fits(name, "enhetsnamnet")
         unit = Unit(name=" ".join(name.split()))
         session.add(unit)
         session.flush()
@@ -43,6 +51,7 @@ def add_alias(session: Session, unit_name: str, alias: str) -> UnitAlias | None:
     index = unit_index(session)
     unit = get_or_create_unit(session, unit_name, index)
     key = normalize(alias)
+    _fits(alias, "aliaset")
     existing = index.get(key)
     if existing is not None:
         if existing.id == unit.id:

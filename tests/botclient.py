@@ -12,6 +12,7 @@ from typing import Any
 import aiohttp
 from aiohttp.test_utils import TestServer
 from fake_channel import FakeChannel, fake_channel
+from sqlalchemy import Engine
 
 from app import build
 from config import Settings
@@ -51,6 +52,7 @@ class BotClient:
         self.channel = channel
         self.http = http
         self._ids = itertools.count(1)
+        self.engine: Engine | None = None  # the bot's database, for arranging and checking
 
     def activity(
         self,
@@ -126,7 +128,9 @@ async def running_bot(settings: Settings) -> AsyncIterator[BotClient]:
     await server.start_server()
     try:
         async with fake_channel() as channel, aiohttp.ClientSession() as http:
-            yield BotClient(str(server.make_url("/api/messages")), channel, http)
+            client = BotClient(str(server.make_url("/api/messages")), channel, http)
+            client.engine = components.engine
+            yield client
     finally:
         await server.close()
         components.engine.dispose()

@@ -1,0 +1,262 @@
+"""Proactive sending within Teams' limits.
+
+- Per conversation at most 7 messages per second, 8 per 2 s, 60 per 30 s and 1 800 per hour;
+  per tenant 50 requests per second (sliding windows, with a small safety margin because Teams
+  counts on its side, after the network).
+- 429, 412, 502 and 504 are retried with exponential backoff and full jitter, waiting at least
+  what Retry-After says. (The connector's own retry policy in bot/adapter.py may already have
+  retried quickly; this is the slower outer layer.)
+- 403 (bot removed, MessageWritesBlocked) and 404 (conversation gone) mean "gone": the caller
+  switches the subscription off. Nothing here raises: every outcome is returned.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import aiohttp
+from botbuilder.core import BotAdapter, TurnContext
+from botbuilder.schema import (
+    Activity,
+    ChannelAccount,
+    ConversationParameters,
+    ConversationReference,
+)
+from botframework.connector.models import ErrorResponseException
+
+log = logging.getLogger("laget.proactive")
+
+CONVERSATION_LIMITS: tuple[tuple[float, int], ...] = ((1.0, 7), (2.0, 8), (30.0, 60),
+                                                      (3600.0, 1800))
+TENANT_LIMITS: tuple[tuple[float, int], ...] = ((1.0, 50),)
+# Teams measures on arrival; a little slack on our side absorbs network jitter.
+WINDOW_MARGIN_SECONDS = 0.1
+RETRY_STATUSES = frozenset({429, 412, 502, 504})
+GONE_STATUSES = frozenset({403, 404})
+MAX_ATTEMPTS = 5
+BASE_DELAY_SECONDS = 1.0
+MAX_DELAY_SECONDS = 60.0
+
+Clock = Callable[[], float]
+Sleep = Callable[[float], Awaitable[None]]
+
+
+class SlidingWindows:
+    """At most n events in any window of w seconds, for each (w, n), per key."""
+
+    def __init__(self, limits: tuple[tuple[float, int], ...],
+                 margin: float = WINDOW_MARGIN_SECONDS) -> None:
+        self.limits = tuple((w + margin, n) for w, n in limits)
+        self._horizon = max(w for w, _ in self.limits)
+        self._events: dict[str, deque[float]] = {}
+
+    def wait(self, key: str, now: float) -> float:
+        """Seconds until one more event for `key` fits every window (0 = now)."""
+        events = self._events.get(key)
+        if not events:
+            return 0.0
+        while events and events[0] <= now - self._horizon:
+            events.popleft()
+        longest = 0.0
+        for window, limit in self.limits:
+            if len(events) < limit:
+                continue
+            # The event that must leave the window before another may enter it.
+            blocking = events[len(events) - limit]
+            longest = max(longest, blocking + window - now)
+        return longest
+
+    def record(self, key: str, now: float) -> None:
+        self._events.setdefault(key, deque()).append(now)
+
+
+class RateLimiter:
+    """Per-conversation and per-tenant windows, checked and taken together."""
+
+    def __init__(self, clock: Clock = time.monotonic, sleep: Sleep = asyncio.sleep,
+                 margin: float = WINDOW_MARGIN_SECONDS) -> None:
+        self.conversations = SlidingWindows(CONVERSATION_LIMITS, margin)
+        self.tenants = SlidingWindows(TENANT_LIMITS, margin)
+        self._clock = clock
+        self._sleep = sleep
+        self.waited = 0.0  # total seconds spent waiting, for the benchmark's report
+
+    async def acquire(self, conversation_id: str, tenant_id: str) -> None:
+        while True:
+            now = self._clock()
+            wait = max(self.conversations.wait(conversation_id, now),
+                       self.tenants.wait(tenant_id, now))
+            if wait <= 0:
+                # No await between the check and the record: asyncio can't interleave here.
+                self.conversations.record(conversation_id, now)
+                self.tenants.record(tenant_id, now)
+                return
+            self.waited += wait
+            await self._sleep(wait)
+
+
+def retry_after_seconds(headers: Any) -> float | None:
+    value = headers.get("Retry-After") if headers else None
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        try:
+            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+        except (TypeError, ValueError):
+            return None
+
+
+def backoff_delay(attempt: int, retry_after: float | None, base: float = BASE_DELAY_SECONDS,
+                  cap: float = MAX_DELAY_SECONDS,
+                  rnd: Callable[[], float] = random.random) -> float:
+    """Exponential backoff with full jitter (attempt 0 → up to base, 1 → 2·base, …), never
+    less than Retry-After; capped."""
+    jittered = rnd() * min(cap, base * 2 ** attempt)
+    return min(cap, max(jittered, retry_after or 0.0))
+
+
+SENT = "sent"
+GONE = "gone"
+FAILED = "failed"
+
+
+@dataclass
+class Outcome:
+    status: str = FAILED  # sent | gone | failed
+    delivered: int = 0  # how many of the activities went out
+    http_status: int | None = None
+    detail: str = ""
+    conversation_id: str = ""
+    reference: dict[str, Any] | None = None  # of a 1:1 chat this call created
+    attempts: int = 0
+    statuses: list[int] = field(default_factory=list)
+
+
+class ProactiveSender:
+    def __init__(self, adapter: BotAdapter, app_id: str, limiter: RateLimiter | None = None,
+                 sleep: Sleep = asyncio.sleep, max_attempts: int = MAX_ATTEMPTS,
+                 base_delay: float = BASE_DELAY_SECONDS, max_delay: float = MAX_DELAY_SECONDS,
+                 rnd: Callable[[], float] = random.random) -> None:
+        self._adapter = adapter
+        self._app_id = app_id or None
+        self.limiter = limiter or RateLimiter()
+        self._sleep = sleep
+        self._max_attempts = max_attempts
+        self._base = base_delay
+        self._cap = max_delay
+        self._rnd = rnd
+
+    async def send(self, reference: dict[str, Any], activities: list[Activity],
+                   tenant_id: str = "") -> Outcome:
+        """Continue a stored conversation and send the activities, in order."""
+        ref = ConversationReference().deserialize(reference)
+        ref.activity_id = None
+        outcome = Outcome(conversation_id=ref.conversation.id if ref.conversation else "")
+
+        async def deliver(context: TurnContext) -> None:
+            await self._deliver(context, activities, tenant_id, outcome)
+
+        try:
+            await self._adapter.continue_conversation(ref, deliver, self._app_id)
+        except Exception as exc:  # building the connector failed; nothing was sent
+            outcome.status, outcome.detail = FAILED, f"{type(exc).__name__}: {exc}"
+        return outcome
+
+    async def create_personal(self, service_url: str, tenant_id: str, bot: dict[str, Any],
+                              user_id: str, activities: list[Activity],
+                              channel_id: str = "msteams") -> Outcome:
+        """Open a 1:1 chat with a user who has never written to the bot, and send."""
+        parameters = ConversationParameters(
+            is_group=False,
+            bot=ChannelAccount().deserialize(bot),
+            members=[ChannelAccount(id=user_id)],
+            tenant_id=tenant_id or None,
+            channel_data={"tenant": {"id": tenant_id}} if tenant_id else None,
+        )
+        outcome = Outcome()
+
+        async def deliver(context: TurnContext) -> None:
+            outcome.conversation_id = context.activity.conversation.id
+            reference = TurnContext.get_conversation_reference(context.activity)
+            reference.activity_id = None
+            reference.user = ChannelAccount(id=user_id)
+            reference.conversation.conversation_type = "personal"
+            outcome.reference = reference.serialize()
+            if tenant_id:
+                outcome.reference.setdefault("conversation", {})["tenantID"] = tenant_id
+            await self._deliver(context, activities, tenant_id, outcome)
+
+        for attempt in range(self._max_attempts):
+            outcome.attempts += 1
+            try:
+                await self._adapter.create_conversation(self._app_id, deliver, parameters,
+                                                        channel_id, service_url)
+                return outcome
+            except ErrorResponseException as exc:
+                status = exc.response.status_code
+                outcome.statuses.append(status)
+                outcome.http_status = status
+                if status in GONE_STATUSES:
+                    outcome.status, outcome.detail = GONE, f"HTTP {status}"
+                    return outcome
+                if status in RETRY_STATUSES and attempt + 1 < self._max_attempts:
+                    await self._sleep(backoff_delay(
+                        attempt, retry_after_seconds(exc.response.headers), self._base,
+                        self._cap, self._rnd))
+                    continue
+                outcome.status, outcome.detail = FAILED, f"HTTP {status}"
+                return outcome
+            except Exception as exc:
+                outcome.status, outcome.detail = FAILED, f"{type(exc).__name__}: {exc}"
+                return outcome
+        return outcome
+
+    async def _deliver(self, context: TurnContext, activities: list[Activity], tenant_id: str,
+                       outcome: Outcome) -> None:
+        # Without an id on the continuation activity, sends are new posts, not replies.
+        context.activity.id = None
+        conversation_id = context.activity.conversation.id
+        for activity in activities:
+            for attempt in range(self._max_attempts):
+                await self.limiter.acquire(conversation_id, tenant_id)
+                outcome.attempts += 1
+                retry_after: float | None = None
+                try:
+                    await context.send_activity(activity)
+                    outcome.delivered += 1
+                    break
+                except ErrorResponseException as exc:
+                    status = exc.response.status_code
+                    outcome.statuses.append(status)
+                    outcome.http_status = status
+                    if status in GONE_STATUSES:
+                        outcome.status, outcome.detail = GONE, f"HTTP {status}"
+                        return
+                    if status not in RETRY_STATUSES:
+                        outcome.status, outcome.detail = FAILED, f"HTTP {status}"
+                        return
+                    retry_after = retry_after_seconds(exc.response.headers)
+                    outcome.detail = f"HTTP {status}"
+                except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+                    outcome.detail = f"{type(exc).__name__}: {exc}"
+                except Exception as exc:
+                    outcome.status, outcome.detail = FAILED, f"{type(exc).__name__}: {exc}"
+                    return
+                if attempt + 1 >= self._max_attempts:
+                    outcome.status = FAILED
+                    return
+                delay = backoff_delay(attempt, retry_after, self._base, self._cap, self._rnd)
+                log.info("conversation %s: %s, retry %d in %.2f s", conversation_id,
+                         outcome.detail, attempt + 1, delay)
+                await self._sleep(delay)
+        outcome.status = SENT

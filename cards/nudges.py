@@ -1,0 +1,233 @@
+"""Deadline nudge cards: the channel digest (grouped by unit, paged by size), the personal
+reminder, subscription confirmations and list, and the welcome card for a team."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+from cards.elements import (
+    Card,
+    Element,
+    ask_action,
+    card,
+    container,
+    facts,
+    heading,
+    subtle,
+    text,
+    update_action,
+)
+from cards.texts import day, status_label, t
+from storage.nudges import (
+    DAILY,
+    WEEKDAY_NAMES,
+    NudgeItem,
+    ReminderItem,
+    SubscriptionView,
+)
+
+COMMENT_PREVIEW = 300
+# Keep each card well under Teams' ~28 KB message limit (the activity envelope counts too).
+CARD_BUDGET_BYTES = 20_000
+
+
+def _size(element: object) -> int:
+    return len(json.dumps(element))
+
+
+def _shorten(value: str, limit: int = COMMENT_PREVIEW) -> str:
+    value = " ".join(value.split())
+    return value if len(value) <= limit else value[: limit - 1].rstrip() + "…"
+
+
+def _when(lang: str, item: NudgeItem, today: date) -> str:
+    a = item.assignment
+    if a.due_date is None:
+        return "–"
+    if late := a.days_overdue(today):
+        return f"{day(a.due_date)} ({t(lang, 'days_late', days=late)})"
+    left = (a.due_date - today).days
+    when = t(lang, "due_today") if left == 0 else t(lang, "due_in", days=left)
+    return f"{day(a.due_date)} ({when})"
+
+
+def _item(lang: str, item: NudgeItem, today: date, extra: str = "") -> Element:
+    a = item.assignment
+    pairs = [(t(lang, "due"), _when(lang, item, today)), (t(lang, "status"),
+                                                          status_label(lang, a.status))]
+    items: list[Element] = [text(a.title, weight="Bolder"), facts(pairs)]
+    if extra:
+        items.append(text(extra, color="Attention", size="Small", spacing="None"))
+    if c := a.latest_comment:
+        items.append(text(f"{day(c.day)}: {_shorten(c.text)}", isSubtle=True, size="Small"))
+    else:
+        items.append(text(t(lang, "no_comments"), isSubtle=True, size="Small"))
+    items.append({"type": "ActionSet", "actions": [update_action(a.id, lang)]})
+    return container(items)
+
+
+def _unit_heading(name: str) -> Element:
+    return text(name, size="Medium", weight="Bolder", spacing="Large", color="Accent")
+
+
+def _pack(blocks: list[list[Element]], fixed: int) -> list[list[Element]]:
+    """Split blocks (a unit heading + its items) into pages that fit the card budget; a page
+    break inside a unit repeats the unit heading so every page reads on its own."""
+    pages: list[list[Element]] = [[]]
+    used = fixed
+    for block in blocks:
+        unit_heading = block[0]
+        for index, element in enumerate(block):
+            size = _size(element)
+            if pages[-1] and used + size > CARD_BUDGET_BYTES:
+                pages.append([] if index == 0 else [unit_heading])
+                used = fixed + (0 if index == 0 else _size(unit_heading))
+            pages[-1].append(element)
+            used += size
+    return pages
+
+
+def digest_cards(lang: str, groups: list[tuple[str, list[NudgeItem]]], today: date) -> list[
+    Card
+]:
+    """One digest, as one card or, when long, several (nothing is cut): 'part 1 of 3'."""
+    items = [i for _, group in groups for i in group]
+    overdue = sum(i.assignment.overdue(today) for i in items)
+    summary = t(lang, "digest_summary", overdue=overdue, soon=len(items) - overdue,
+                today=day(today))
+    blocks = [[_unit_heading(unit)] + [_item(lang, i, today) for i in group]
+              for unit, group in groups]
+    fixed = _size(card([heading(t(lang, "digest_title")), subtle(summary), subtle("x" * 20)]))
+    pages = _pack(blocks, fixed)
+    cards = []
+    for number, page in enumerate(pages, start=1):
+        title = t(lang, "digest_title")
+        if len(pages) > 1:
+            title += f" ({t(lang, 'digest_part', part=number, parts=len(pages))})"
+        cards.append(card([heading(title), subtle(summary), *page]))
+    return cards
+
+
+def digest_text(lang: str, items: list[NudgeItem], today: date) -> str:
+    overdue = sum(i.assignment.overdue(today) for i in items)
+    return t(lang, "digest_text", overdue=overdue, soon=len(items) - overdue)
+
+
+def _reasons(lang: str, reasons: tuple[str, ...], stale_days: int) -> str:
+    return ", ".join(t(lang, f"reason_{r}", days=stale_days) for r in reasons)
+
+
+def reminder_cards(lang: str, items: list[ReminderItem], today: date, stale_days: int) -> list[
+    Card
+]:
+    """A manager's personal reminder, grouped by unit; snooze and turn-off buttons."""
+    groups: dict[str, list[Element]] = {}
+    for r in sorted(items, key=lambda r: (r.item.assignment.unit,
+                                          r.item.assignment.due_date or date.max)):
+        groups.setdefault(r.item.assignment.unit, []).append(
+            _item(lang, r.item, today, _reasons(lang, r.reasons, stale_days))
+        )
+    blocks = [[_unit_heading(unit), *elements] for unit, elements in groups.items()]
+    actions = [ask_action(t(lang, "snooze_week"), t(lang, "snooze_question")),
+               ask_action(t(lang, "reminders_off_button"), t(lang, "reminders_off_question"))]
+    fixed = _size(card([heading(t(lang, "reminder_title")), text(t(lang, "reminder_intro"))],
+                       actions))
+    pages = _pack(blocks, fixed)
+    cards = []
+    for number, page in enumerate(pages, start=1):
+        title = t(lang, "reminder_title")
+        if len(pages) > 1:
+            title += f" ({t(lang, 'digest_part', part=number, parts=len(pages))})"
+        cards.append(card([heading(title), text(t(lang, "reminder_intro")), *page],
+                          actions if number == len(pages) else None))
+    return cards
+
+
+def reminder_text(lang: str, items: list[ReminderItem]) -> str:
+    return t(lang, "reminder_text", n=len(items))
+
+
+# --- subscriptions ----------------------------------------------------------------------------
+
+
+def schedule_text(lang: str, sub: SubscriptionView) -> str:
+    if sub.frequency == DAILY:
+        return t(lang, "sub_daily", time=sub.time_of_day)
+    names = WEEKDAY_NAMES.get(lang, WEEKDAY_NAMES["sv"])
+    return t(lang, "sub_weekly", weekday=names[sub.weekday], time=sub.time_of_day)
+
+
+def _sub_facts(lang: str, sub: SubscriptionView) -> Element:
+    state = (t(lang, "sub_active") if sub.active
+             else t(lang, "sub_inactive", reason=sub.disabled_reason or "–"))
+    return facts([
+        (t(lang, "sub_units"), ", ".join(sub.unit_names) or t(lang, "sub_all_units")),
+        (t(lang, "sub_lead"), t(lang, "sub_lead_value", lead=sub.lead_days,
+                                long=sub.long_lead_days)),
+        (t(lang, "sub_when"), schedule_text(lang, sub)),
+        (t(lang, "sub_state"), state),
+    ])
+
+
+def subscribed_card(lang: str, sub: SubscriptionView, created: bool) -> Card:
+    title = t(lang, "subscribed_title") if created else t(lang, "subscribed_updated")
+    return card(
+        [heading(f"{title} (#{sub.id})"), text(t(lang, "subscribed_intro")),
+         _sub_facts(lang, sub)],
+        [ask_action(t(lang, "show_subscriptions"), t(lang, "show_subscriptions_question")),
+         ask_action(t(lang, "unsubscribe_button", id=sub.id),
+                    t(lang, "unsubscribe_question", id=sub.id))],
+    )
+
+
+def subscribed_text(lang: str, sub: SubscriptionView, created: bool) -> str:
+    title = t(lang, "subscribed_title") if created else t(lang, "subscribed_updated")
+    units = ", ".join(sub.unit_names) or t(lang, "sub_all_units")
+    return f"{title} (#{sub.id}): {units}, {schedule_text(lang, sub)}."
+
+
+def subscriptions_card(lang: str, subs: list[SubscriptionView]) -> Card:
+    body: list[Element] = [heading(t(lang, "subscriptions_title"))]
+    if not subs:
+        body.append(text(t(lang, "no_subscriptions")))
+        return card(body)
+    for sub in subs:
+        items: list[Element] = [text(f"#{sub.id}", weight="Bolder"), _sub_facts(lang, sub)]
+        if sub.active:
+            items.append({"type": "ActionSet", "actions": [
+                ask_action(t(lang, "unsubscribe_button", id=sub.id),
+                           t(lang, "unsubscribe_question", id=sub.id))]})
+        body.append(container(items))
+    return card(body)
+
+
+def subscriptions_text(lang: str, subs: list[SubscriptionView]) -> str:
+    if not subs:
+        return t(lang, "no_subscriptions")
+    def line(s: SubscriptionView) -> str:
+        state = "" if s.active else (
+            f" ({t(lang, 'sub_inactive', reason=s.disabled_reason or '–')})")
+        units = ", ".join(s.unit_names) or t(lang, "sub_all_units")
+        return f"#{s.id} {units}, {schedule_text(lang, s)}{state}"
+
+    return t(lang, "subscriptions_title") + ": " + "; ".join(line(s) for s in subs)
+
+
+def welcome_card(lang: str) -> Card:
+    """Posted when the bot is added to a team: how to subscribe the channel."""
+    examples = [
+        ("prenumerera" if lang == "sv" else "subscribe", t(lang, "welcome_all")),
+        ("prenumerera IT, Stab veckovis måndag kl 9" if lang == "sv"
+         else "subscribe IT, Stab weekly on Monday at 9", t(lang, "welcome_some")),
+        ("prenumerationer" if lang == "sv" else "subscriptions", t(lang, "welcome_list")),
+    ]
+    body: list[Element] = [heading(t(lang, "welcome_title")), text(t(lang, "welcome_intro")),
+                           text(t(lang, "welcome_how"), weight="Bolder")]
+    body.extend(container([text(f"@Läget {example}", weight="Bolder"), subtle(what)],
+                          separator=False) for example, what in examples)
+    return card(body, [ask_action(t(lang, "help_title"), "hjälp" if lang == "sv" else "help")])
+
+
+def welcome_text(lang: str) -> str:
+    return f"{t(lang, 'welcome_title')}. {t(lang, 'welcome_intro')}"

@@ -1,0 +1,93 @@
+"""The update card (inputs, Action.Execute with an Action.Submit fallback) and the
+read-only card that replaces it once saved."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from cards.assignments import assignment_card
+from cards.elements import Card, Element, card, facts, heading, subtle, text
+from cards.texts import day, describe_changes, forecast_label, status_label, t
+from storage.domain import Forecast, Status
+from storage.queries import AssignmentView
+
+UPDATE_VERB = "updateStatus"
+
+
+def _choices(lang: str, values: list[tuple[str, str]]) -> list[dict[str, str]]:
+    return [{"title": title, "value": value} for value, title in values]
+
+
+def update_card(lang: str, a: AssignmentView, today: date) -> Card:
+    latest = a.latest_comment
+    current = [
+        (t(lang, "status"), status_label(lang, a.status)),
+        (t(lang, "forecast"), forecast_label(lang, a.forecast)),
+        (t(lang, "due"), day(a.due_date)),
+        (t(lang, "unit"), a.unit),
+    ]
+    if latest:
+        current.append((t(lang, "latest_comment"), f"{day(latest.day)}: {latest.text}"[:400]))
+    inputs: list[Element] = [
+        {
+            "type": "Input.ChoiceSet",
+            "id": "status",
+            "label": t(lang, "new_status"),
+            "style": "expanded",
+            "value": a.status.value,
+            "isRequired": True,
+            "errorMessage": t(lang, "invalid_status"),
+            "choices": _choices(lang, [(s.value, status_label(lang, s)) for s in Status]),
+        },
+        {
+            "type": "Input.ChoiceSet",
+            "id": "forecast",
+            "label": t(lang, "new_forecast"),
+            "style": "expanded",
+            "value": a.forecast.value,
+            "isRequired": True,
+            "errorMessage": t(lang, "invalid_forecast"),
+            "choices": _choices(lang, [(f.value, forecast_label(lang, f)) for f in Forecast]),
+        },
+        {"type": "Input.Date", "id": "due_date", "label": t(lang, "new_due")},
+        {
+            "type": "Input.Text",
+            "id": "comment",
+            "label": t(lang, "new_comment"),
+            "placeholder": t(lang, "comment_placeholder"),
+            "isMultiline": True,
+            "maxLength": 4000,
+        },
+    ]
+    data = {"assignment_id": a.id, "version": a.version}
+    save = {
+        "type": "Action.Execute",
+        "title": t(lang, "save"),
+        "verb": UPDATE_VERB,
+        "data": data,
+        "style": "positive",
+        # Clients without Universal Actions send the same inputs as a message instead.
+        "fallback": {"type": "Action.Submit", "title": t(lang, "save"),
+                     "data": {**data, "verb": UPDATE_VERB}},
+    }
+    body: list[Element] = [
+        subtle(t(lang, "update_title")),
+        heading(a.title),
+        text(t(lang, "update_current"), weight="Bolder"),
+        facts(current),
+        *inputs,
+    ]
+    return card(body, [save])
+
+
+def saved_text(lang: str, a: AssignmentView, changes: str) -> str:
+    described = describe_changes(lang, changes)
+    return t(lang, "saved", title=a.title, changes=f": {described}" if described
+             else t(lang, "no_changes"))
+
+
+def updated_card(lang: str, a: AssignmentView, today: date, notice: str) -> Card:
+    """The assignment as it is now, read-only, with what happened on top."""
+    result = assignment_card(lang, a, today)
+    result["body"] = [text(notice, weight="Bolder", color="Good"), *result["body"]]
+    return result

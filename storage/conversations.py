@@ -1,0 +1,161 @@
+"""Where the bot may write proactively: the conversations it has seen, with their Bot
+Framework conversation reference stored as JSON (no Bot Framework imports here)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlmodel import Session, select
+
+from storage.models import ConversationRef
+
+PERSONAL = "personal"
+
+
+def base_conversation_id(conversation_id: str) -> str:
+    """A Teams channel message arrives in '19:…@thread.tacv2;messageid=123'; without the
+    message id a proactive post starts a new thread instead of replying in an old one."""
+    return conversation_id.split(";messageid=", 1)[0]
+
+
+@dataclass(frozen=True)
+class ConversationInfo:
+    """What an incoming activity tells about its conversation."""
+
+    conversation_id: str
+    conversation_type: str
+    channel_id: str
+    service_url: str
+    tenant_id: str
+    user_id: str  # who wrote; kept only for 1:1 chats
+    reference: dict[str, Any]  # serialised ConversationReference
+
+
+@dataclass(frozen=True)
+class RefView:
+    id: int
+    conversation_id: str
+    conversation_type: str
+    service_url: str
+    tenant_id: str
+    user_id: str
+    reference: dict[str, Any]
+    active: bool
+
+    @property
+    def locale(self) -> str:
+        return str(self.reference.get("locale") or "")
+
+    @property
+    def lang(self) -> str:
+        return "en" if self.locale.lower().startswith("en") else "sv"
+
+
+def _view(row: ConversationRef) -> RefView:
+    return RefView(row.id, row.conversation_id, row.conversation_type, row.service_url,
+                   row.tenant_id, row.user_id, json.loads(row.reference), row.active)
+
+
+def record(session: Session, info: ConversationInfo) -> RefView:
+    """Insert or refresh a conversation's reference. Writes only when something changed, so
+    the common case (another message in a known conversation) is one SELECT. A conversation
+    that writes to the bot is reachable again, so it is reactivated."""
+    conversation_id = base_conversation_id(info.conversation_id)
+    reference = dict(info.reference)
+    reference.pop("activityId", None)  # proactive posts must not be replies to an old message
+    conversation = dict(reference.get("conversation") or {})
+    if conversation:
+        conversation["id"] = conversation_id
+        reference["conversation"] = conversation
+    user_id = info.user_id if info.conversation_type == PERSONAL else ""
+    encoded = json.dumps(reference, sort_keys=True, ensure_ascii=False)
+    row = session.exec(
+        select(ConversationRef).where(ConversationRef.conversation_id == conversation_id)
+    ).first()
+    if row is None:
+        row = ConversationRef(
+            conversation_id=conversation_id,
+            conversation_type=info.conversation_type,
+            channel_id=info.channel_id,
+            service_url=info.service_url,
+            tenant_id=info.tenant_id,
+            user_id=user_id,
+            reference=encoded,
+        )
+        session.add(row)
+        session.flush()
+        return _view(row)
+    wanted = {
+        "conversation_type": info.conversation_type or row.conversation_type,
+        "channel_id": info.channel_id or row.channel_id,
+        "service_url": info.service_url or row.service_url,
+        "tenant_id": info.tenant_id or row.tenant_id,
+        "user_id": user_id or row.user_id,
+        "reference": encoded,
+        "active": True,
+    }
+    if any(getattr(row, k) != v for k, v in wanted.items()):
+        for key, value in wanted.items():
+            setattr(row, key, value)
+        row.updated_at = datetime.now(UTC)
+        session.add(row)
+        session.flush()
+    return _view(row)
+
+
+def get(session: Session, conversation_id: str) -> RefView | None:
+    row = session.exec(
+        select(ConversationRef).where(
+            ConversationRef.conversation_id == base_conversation_id(conversation_id)
+        )
+    ).first()
+    return _view(row) if row else None
+
+
+def personal_for(session: Session, user_ids: list[str]) -> dict[str, RefView]:
+    """Each user's 1:1 conversation with the bot, if they have one (active or not)."""
+    if not user_ids:
+        return {}
+    rows = session.exec(
+        select(ConversationRef)
+        .where(ConversationRef.conversation_type == PERSONAL,
+               ConversationRef.user_id.in_(user_ids))
+        .order_by(ConversationRef.updated_at)
+    )
+    return {r.user_id: _view(r) for r in rows}  # the newest wins
+
+
+def any_in_tenant(session: Session, tenant_id: str) -> RefView | None:
+    """A recent active conversation of the tenant: its service URL and bot account are what
+    creating a new 1:1 chat needs."""
+    row = session.exec(
+        select(ConversationRef)
+        .where(ConversationRef.tenant_id == tenant_id, ConversationRef.active)
+        .order_by(ConversationRef.updated_at.desc())
+        .limit(1)
+    ).first()
+    return _view(row) if row else None
+
+
+def tenants(session: Session) -> list[str]:
+    return sorted(
+        t for t in session.exec(select(ConversationRef.tenant_id).distinct()) if t
+    )
+
+
+def deactivate(session: Session, conversation_id: str) -> bool:
+    row = session.exec(
+        select(ConversationRef).where(
+            ConversationRef.conversation_id == base_conversation_id(conversation_id)
+        )
+    ).first()
+    if row is None or not row.active:
+        return False
+    row.active = False
+    row.updated_at = datetime.now(UTC)
+    session.add(row)
+    session.flush()
+    return True

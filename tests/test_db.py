@@ -1,0 +1,204 @@
+"""storage/db.py: engines, Alembic migrations (fresh and upgrade without loss), health check."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from uuid import uuid4
+
+import pytest
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, func, inspect, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import SQLModel
+
+from storage.db import alembic_config, healthy, make_engine, migrate, session
+from storage.demo import load_demo
+from storage.models import Assignment, FinanceFollowUp, Unit
+from storage.queries import latest_finance, summary
+
+TABLES = {
+    "unit", "unit_alias", "assignment", "assignment_participant", "status_comment",
+    "finance_follow_up", "bot_state",
+}
+
+
+def _head(engine: Engine) -> str:
+    head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+    assert head
+    return head
+
+
+def _revision(engine: Engine) -> list[str]:
+    with engine.connect() as conn:
+        return list(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
+
+
+def _counts(engine: Engine) -> dict[str, int]:
+    with engine.connect() as conn:
+        return {
+            t.name: conn.execute(select(func.count()).select_from(t)).scalar_one()
+            for t in SQLModel.metadata.sorted_tables
+        }
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """An engine on a brand-new database without any tables."""
+    if request.param == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
+        yield engine
+        engine.dispose()
+        return
+    server_url: str = request.getfixturevalue("postgres_server_url")
+    admin: Engine = request.getfixturevalue("postgres_admin")
+    name = f"fresh_{uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    engine = make_engine(url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def test_migrate_creates_the_tables_on_a_fresh_database(empty_engine: Engine) -> None:
+    assert inspect(empty_engine).get_table_names() == []
+    migrate(empty_engine)
+    names = set(inspect(empty_engine).get_table_names())
+    # Every model's table, made by the migrations (not by create_all), and nothing else.
+    assert names == {t.name for t in SQLModel.metadata.sorted_tables} | {"alembic_version"}
+    assert names >= TABLES
+    assert _revision(empty_engine) == [_head(empty_engine)]
+    # The migrated schema has the models' columns and constraints.
+    columns = {c["name"] for c in inspect(empty_engine).get_columns("assignment")}
+    assert columns == set(Assignment.__table__.columns.keys())
+    uniques = inspect(empty_engine).get_unique_constraints("assignment")
+    assert any(set(u["column_names"]) == {"kind_key", "title_key"} for u in uniques)
+    # And it works end to end.
+    load_demo(empty_engine)
+    with session(empty_engine) as s:
+        assert summary(s).total == (28, 8)
+
+
+def test_migrate_again_keeps_the_data(engine: Engine) -> None:
+    load_demo(engine)
+    before = _counts(engine)
+    with session(engine) as s:
+        it = s.exec(select(Unit).where(Unit.name == "IT")).scalar_one()
+        finance_before = latest_finance(s, it.id)  # type: ignore[arg-type]
+    migrate(engine)
+    migrate(engine)
+    assert _counts(engine) == before
+    assert before["assignment"] == 36 and before["finance_follow_up"] == 7
+    assert _revision(engine) == [_head(engine)]
+    with session(engine) as s:
+        assert latest_finance(s, it.id) == finance_before  # type: ignore[arg-type]
+        assert finance_before is not None
+        assert finance_before.budget_year == Decimal("-41225")
+
+
+def test_migrate_upgrades_an_unversioned_database_only_when_empty(tmp_path: Path) -> None:
+    # An existing database at head, whose data must survive a fresh engine's migrate().
+    url = f"sqlite:///{tmp_path / 'laget.db'}"
+    first = make_engine(url)
+    migrate(first)
+    with session(first) as s, s.begin():
+        unit = Unit(name="IT")
+        s.add(unit)
+        s.flush()
+        s.add(FinanceFollowUp(unit_id=unit.id, period_end=date(2025, 7, 31),  # type: ignore[arg-type]
+                              budget_period=Decimal("-23978"), actual_period=Decimal("-20813"),
+                              budget_year=Decimal("-41225"), forecast_year=Decimal("-39853.5")))
+    first.dispose()
+    second = make_engine(url)  # as the bot's next start would
+    try:
+        migrate(second)
+        with session(second) as s:
+            row = s.exec(select(FinanceFollowUp)).scalar_one()
+            assert Decimal(row.forecast_year) == Decimal("-39853.5")
+    finally:
+        second.dispose()
+
+
+def test_healthy_for_a_live_engine(engine: Engine) -> None:
+    assert healthy(engine) is True
+
+
+def test_unreachable_postgres_is_unhealthy_and_fails_fast() -> None:
+    engine = make_engine("postgresql+psycopg://laget:x@127.0.0.1:1/laget?connect_timeout=3")
+    try:
+        began = time.perf_counter()
+        assert healthy(engine) is False
+        assert time.perf_counter() - began < 5
+    finally:
+        engine.dispose()
+
+
+def test_unreadable_sqlite_is_unhealthy(tmp_path: Path) -> None:
+    path = tmp_path / "not-a-db.db"
+    path.write_bytes(b"this is not a SQLite database" * 100)
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        assert healthy(engine) is False
+    finally:
+        engine.dispose()
+
+
+def test_make_engine_creates_the_sqlite_directory(tmp_path: Path) -> None:
+    target = tmp_path / "not" / "yet" / "there" / "laget.db"
+    assert not target.parent.exists()
+    engine = make_engine(f"sqlite:///{target}")
+    try:
+        assert target.parent.is_dir()
+        migrate(engine)
+        assert target.is_file()
+        assert healthy(engine)
+    finally:
+        engine.dispose()
+
+
+def test_make_engine_in_memory_sqlite_creates_nothing(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(tmp_path)
+    engine = make_engine("sqlite:///:memory:")
+    try:
+        assert healthy(engine)
+    finally:
+        engine.dispose()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_sqlite_pragmas(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'laget.db'}")
+    try:
+        migrate(engine)
+        with engine.connect() as conn:
+            assert conn.execute(text("PRAGMA foreign_keys")).scalar_one() == 1
+            assert conn.execute(text("PRAGMA journal_mode")).scalar_one() == "wal"
+            assert conn.execute(text("PRAGMA busy_timeout")).scalar_one() == 30000
+    finally:
+        engine.dispose()
+
+
+def test_foreign_keys_are_enforced(engine: Engine) -> None:
+    with pytest.raises(IntegrityError):
+        with session(engine) as s, s.begin():
+            s.add(FinanceFollowUp(unit_id=424242, period_end=date(2025, 7, 31),
+                                  budget_period=Decimal(0), actual_period=Decimal(0),
+                                  budget_year=Decimal(0), forecast_year=Decimal(0)))
+    assert _counts(engine)["finance_follow_up"] == 0
+
+
+def test_session_keeps_objects_usable_after_commit(engine: Engine) -> None:
+    with session(engine) as s:
+        unit = Unit(name="IT")
+        s.add(unit)
+        s.commit()
+    assert unit.id is not None and unit.name == "IT"  # no DetachedInstanceError
