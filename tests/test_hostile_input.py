@@ -57,7 +57,7 @@ def answered_normally(turn: Turn) -> None:
 
 HOSTILE_MESSAGES = [
     "x" * 200_000,                                        # long, under the 256 KB body limit
-    "prognos IT " + "å" * 20_000,                        # 120 KB as JSON \\u escapes
+    "prognos IT " + "å" * 20_000,                        # 120 KB as JSON escapes
     "\x00\x01\x02\x1b[31mprognos IT\x7f\x08\r\n\t",       # control characters, NUL
     "'; DROP TABLE assignment; --",
     "prognos IT' OR '1'='1",
