@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Engine, insert, select, update
 from sqlmodel import Session
 
+from storage.db import write_session
 from storage.domain import (
     Forecast,
     Status,
@@ -438,7 +439,7 @@ def _resolve_units(session: Session, names: Iterable[str], result: ImportResult)
 def write_assignments(engine: Engine, rows: list[AssignmentRow]) -> ImportResult:
     result = ImportResult(kind="uppdrag", rows=len(rows))
     now = datetime.now(UTC)
-    with Session(engine) as session, session.begin():
+    with write_session(engine) as session:
         units = _resolve_units(
             session, [r.unit for r in rows] + [p for r in rows for p in r.participants], result
         )
@@ -531,7 +532,7 @@ def write_assignments(engine: Engine, rows: list[AssignmentRow]) -> ImportResult
 
 def write_finance(engine: Engine, rows: list[FinanceRow]) -> ImportResult:
     result = ImportResult(kind="ekonomi", rows=len(rows))
-    with Session(engine) as session, session.begin():
+    with write_session(engine) as session:
         units = _resolve_units(session, [r.unit for r in rows], result)
         existing = {
             (f.unit_id, f.period_end): f
@@ -566,7 +567,7 @@ def write_aliases(engine: Engine, table: list[list[Any]]) -> ImportResult:
         raise ImportRejected(errors)
     result = ImportResult(kind="alias")
     errors: list[RowError] = []
-    with Session(engine) as session, session.begin():
+    with write_session(engine) as session:
         for number, row in enumerate(table[1:], start=2):
             unit, alias = _cell(row, cols["unit"]), _cell(row, cols["alias"])
             if unit is None and alias is None:

@@ -75,16 +75,26 @@ def _stems(key: str) -> set[str]:
     return stems
 
 
+_FOLD = str.maketrans("åäöéü", "aaoeu")
+
+
+def fold(key: str) -> str:
+    return key.translate(_FOLD)
+
+
 def resolve_unit(session: Session, text: str, limit: int = 3) -> UnitMatch:
     """Exact name/alias, then a unique word-prefix match, then fuzzy suggestions."""
     index = unit_index(session)
+    # Users often type without å/ä/ö; compare folded forms too.
+    index.update({fold(k): u for k, u in list(index.items()) if fold(k) not in index})
     key = normalize(text).strip(" ?!.,:;'\"")
     if not key:
         return UnitMatch(None, [])
-    for stem in _stems(key):
+    for stem in _stems(key) | _stems(fold(key)):
         if stem in index:
             return UnitMatch(index[stem], [])
-    prefixed = {
+    # One or two letters are too little to guess from ("i" is not IT).
+    prefixed = {} if len(key) < 3 else {
         u.id: u
         for name, u in index.items()
         if any(name.startswith(s) or name.split(" ")[0].rstrip("-") == s for s in _stems(key))
