@@ -28,6 +28,7 @@ from bot.sql_storage import SqlStorage
 from config import Settings
 from dialogs.main_dialog import MainDialog
 from dialogs.updates import save_submission
+from manifest.package import DEFAULT_OUT_DIR, ManifestInvalid, build_package
 from storage import domain, nudges
 from storage.db import healthy, make_engine, migrate, session
 from storage.demo import grant_playground_admin, load_demo_if_empty
@@ -206,6 +207,19 @@ def _nudge(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _package(settings: Settings, args: argparse.Namespace) -> int:
+    try:
+        path = build_package(settings, args.out)
+    except ManifestInvalid as invalid:
+        print(f"inget paket skrevs, manifestet är ogiltigt ({len(invalid.errors)} fel):",
+              file=sys.stderr)
+        for error in invalid.errors:
+            print(f"  {error}", file=sys.stderr)
+        return 1
+    print(path)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="app.py", description="Läget – Teams-bot för "
                                      "uppföljning av uppdrag och ekonomi")
@@ -216,6 +230,8 @@ def main(argv: list[str] | None = None) -> int:
     alias = sub.add_parser("alias", help="add another name for a unit")
     alias.add_argument("unit")
     alias.add_argument("alias")
+    package = sub.add_parser("package", help="validate and write the Teams app package (zip)")
+    package.add_argument("--out", default=str(DEFAULT_OUT_DIR), help="folder for the zip")
     grant_cmd = sub.add_parser("grant", help="give USER the role admin, or manager of UNIT")
     grant_cmd.add_argument("user", help="AAD object id (or the channel's user id)")
     grant_cmd.add_argument("role", choices=["admin", "manager"])
@@ -235,7 +251,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     settings = Settings.from_env()
     handlers = {"serve": _serve, "import": _import, "alias": _alias, "grant": _grant,
-                "revoke": _revoke, "roles": _roles, "nudge": _nudge}
+                "revoke": _revoke, "roles": _roles, "nudge": _nudge,
+                "package": _package}
     return handlers[args.command or "serve"](settings, args)
 
 

@@ -116,6 +116,8 @@ def _describe(error: ValidationError, file_name: str) -> str:
     if error.validator in ("anyOf", "oneOf") and error.context:
         # The schema's own alternatives say more than "is not valid under any of the given".
         message += " (" + "; ".join(sorted({e.message for e in error.context})) + ")"
+    if len(message) > 300:  # a whole list, or every regex a property name may match
+        message = message[:200] + " … " + message[-80:]
     hint = _hint(path) if file_name == "manifest.json" else ""
     return f"{file_name}: {path}: {message}{hint}"
 
@@ -172,11 +174,24 @@ def validate(manifest: dict[str, Any], localizations: dict[str, dict[str, Any]])
         if name not in declared:
             errors.append(f"{name}: not declared in manifest.json localizationInfo")
         errors.extend(_schema_errors(localization, LOCALIZATION_SCHEMA, name))
+        errors.extend(_localized_length_errors(localization, name))
         present = set(localization) - {"$schema", "localizationKeys"}
         errors.extend(f"{name}: {key}: missing translation" for key in sorted(expected - present))
         errors.extend(f"{name}: {key}: translates nothing in manifest.json"
                       for key in sorted(present - expected))
     return errors
+
+
+def _localized_length_errors(localization: dict[str, Any], file_name: str) -> Iterator[str]:
+    """The localization schema's length limits sit next to a $ref, which draft-04 ignores;
+    Teams still enforces the manifest's limits (short name 30, short description 80)."""
+    properties = json.loads(MANIFEST_SCHEMA.read_text(encoding="utf-8"))["properties"]
+    for key in ("name.short", "name.full", "description.short", "description.full"):
+        field, part = key.split(".")
+        limit = properties[field]["properties"][part].get("maxLength")
+        value = localization.get(key)
+        if isinstance(value, str) and limit is not None and len(value) > limit:
+            yield f"{file_name}: {key}: {value!r} is too long (at most {limit} characters)"
 
 
 def build_package(settings: Settings, out_dir: Path | str = DEFAULT_OUT_DIR) -> Path:
