@@ -27,7 +27,7 @@ from bot.scheduler import NudgePass, Scheduler
 from bot.sql_storage import SqlStorage
 from config import Settings
 from dialogs.main_dialog import MainDialog
-from dialogs.updates import save_submission
+from dialogs.updates import card_action
 from manifest.package import DEFAULT_OUT_DIR, ManifestInvalid, build_package
 from storage import domain, nudges
 from storage.db import healthy, make_engine, migrate, session
@@ -74,7 +74,7 @@ def build(settings: Settings, engine: Engine | None = None,
     today = partial(domain.today, settings.timezone, settings.fixed_today)
     dialog = MainDialog(engine, today)
     bot = LagetBot(conversation_state, user_state, dialog,
-                   partial(save_submission, engine=engine, today=today))
+                   partial(card_action, engine=engine, today=today))
 
     async def messages(request: web.Request) -> web.Response:
         return await adapter.process(request, bot)

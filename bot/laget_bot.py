@@ -23,7 +23,7 @@ from dialogs.commands import Answer
 from dialogs.main_dialog import reply_activity
 
 SHARED_CONVERSATIONS = {"channel", "groupChat"}
-SaveUpdate = Callable[[Activity, dict[str, Any]], Awaitable[Answer]]
+CardAction = Callable[[Activity, str, dict[str, Any]], Awaitable[Answer | None]]
 
 
 class LagetBot(ActivityHandler):
@@ -32,12 +32,12 @@ class LagetBot(ActivityHandler):
         conversation_state: ConversationState,
         user_state: UserState,
         dialog: Dialog,
-        save_update: SaveUpdate,
+        card_action: CardAction,
     ) -> None:
         self._conversation_state = conversation_state
         self._user_state = user_state
         self._dialog = dialog
-        self._save_update = save_update
+        self._card_action = card_action
         self._dialog_state = conversation_state.create_property("DialogState")
 
     async def on_turn(self, turn_context: TurnContext) -> None:
@@ -48,8 +48,9 @@ class LagetBot(ActivityHandler):
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         value = turn_context.activity.value
         if isinstance(value, dict) and value.get("verb") == UPDATE_VERB:
-            answer = await self._save_update(turn_context.activity, value)
-            await turn_context.send_activity(reply_activity(answer))
+            answer = await self._card_action(turn_context.activity, UPDATE_VERB, value)
+            if answer is not None:
+                await turn_context.send_activity(reply_activity(answer))
             return
         dialogs = DialogSet(self._dialog_state)
         dialogs.add(self._dialog)
@@ -63,15 +64,17 @@ class LagetBot(ActivityHandler):
         if activity.name != "adaptiveCard/action":
             return await super().on_invoke_activity(turn_context)
         action = activity.value.get("action") if isinstance(activity.value, dict) else None
+        answer = None
         if (
-            not isinstance(action, dict)
-            or action.get("type") != "Action.Execute"
-            or action.get("verb") != UPDATE_VERB
-            or not isinstance(action.get("data", {}), dict)
+            isinstance(action, dict)
+            and action.get("type") == "Action.Execute"
+            and isinstance(action.get("verb"), str)
+            and isinstance(action.get("data") or {}, dict)
         ):
+            answer = await self._card_action(activity, action["verb"], action.get("data") or {})
+        if answer is None:
             return _card_response(400, "application/vnd.microsoft.error",
                                   {"code": "BadRequest", "message": "unknown card action"})
-        answer = await self._save_update(activity, action.get("data") or {})
         if answer.card is not None:
             # Teams replaces the card the user pressed with this one.
             return _card_response(200, "application/vnd.microsoft.card.adaptive", answer.card)

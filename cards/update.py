@@ -12,6 +12,7 @@ from storage.domain import Forecast, Status
 from storage.queries import AssignmentView
 
 UPDATE_VERB = "updateStatus"
+REFRESH_VERB = "refreshAssignment"
 
 
 def _choices(lang: str, values: list[tuple[str, str]]) -> list[dict[str, str]]:
@@ -86,8 +87,16 @@ def saved_text(lang: str, a: AssignmentView, changes: str) -> str:
              else t(lang, "no_changes"))
 
 
-def updated_card(lang: str, a: AssignmentView, today: date, notice: str) -> Card:
-    """The assignment as it is now, read-only, with what happened on top."""
+def updated_card(lang: str, a: AssignmentView, today: date, notice: str,
+                 author_id: str = "") -> Card:
+    """The assignment as it is now, read-only, with what happened on top. For its author,
+    Teams refreshes it (Universal Actions) so a later change by someone else shows."""
     result = assignment_card(lang, a, today)
     result["body"] = [text(notice, weight="Bolder", color="Good"), *result["body"]]
+    if author_id:
+        result["refresh"] = {
+            "action": {"type": "Action.Execute", "verb": REFRESH_VERB,
+                       "data": {"assignment_id": a.id}},
+            "userIds": [author_id],
+        }
     return result

@@ -128,14 +128,25 @@ def submit_update(ask: Ask) -> Answer:
             if result.changed_meanwhile_by else ""
         notice = t(ask.lang, "stale", by=by)
     return Answer(notice if result.stale else saved,
-                  update_cards.updated_card(ask.lang, a, ask.today, notice),
+                  update_cards.updated_card(ask.lang, a, ask.today, notice, ask.user_id),
                   extra={"stale": result.stale})
 
 
-async def save_submission(
-    activity: Activity, data: dict[str, Any], *, engine: Engine, today: Callable[[], date]
-) -> Answer:
-    """A submitted update card, from an adaptiveCard/action invoke or an Action.Submit."""
-    ask = ask_for(activity, Intent("submit_update"), engine, today(), payload=data)
+async def card_action(
+    activity: Activity, verb: str, data: dict[str, Any], *, engine: Engine,
+    today: Callable[[], date],
+) -> Answer | None:
+    """A card's Action.Execute (invoke) or Action.Submit (message); None for unknown verbs."""
+    if verb == update_cards.UPDATE_VERB:
+        intent = Intent("submit_update")
+    elif verb == update_cards.REFRESH_VERB:
+        raw = data.get("assignment_id")
+        if not (isinstance(raw, int) or (isinstance(raw, str) and raw.isdigit())):
+            return None
+        intent = Intent("status", assignment_id=int(raw))
+        data = {}
+    else:
+        return None
+    ask = ask_for(activity, intent, engine, today(), payload=data or None)
     # The update is synchronous SQLAlchemy; keep it off the event loop.
     return await asyncio.to_thread(answer, ask)

@@ -247,3 +247,21 @@ async def test_my_assignments_lists_the_managed_units_with_update_buttons(
     assert any(ask.startswith("uppdatera #") for ask in asks)
     turn = await bot.say("my assignments", user_id="nobody", locale="en-US")
     assert "not registered as a manager" in turn.text
+
+
+async def test_updated_card_refreshes_for_its_author(bot: BotClient) -> None:
+    card = await open_card(bot, MANAGER)
+    execute, _ = fill(card, status="completed", comment="Klart.")
+    updated = (await bot.post(invoke(bot, execute, MANAGER, "Maria Stab"))).body["value"]
+    refresh = updated["refresh"]
+    assert refresh["userIds"] == [MANAGER]
+    assert refresh["action"]["verb"] == "refreshAssignment"
+    # Someone else changes it afterwards…
+    card = await open_card(bot, ADMIN)
+    execute, _ = fill(card, status="started", comment="Återöppnat av admin.")
+    await bot.post(invoke(bot, execute, ADMIN, "Ada Admin"))
+    # …and the author's card, refreshed by Teams, shows it.
+    refreshed = await bot.post(invoke(bot, refresh["action"], MANAGER))
+    assert refreshed.body["type"] == "application/vnd.microsoft.card.adaptive"
+    assert "Återöppnat av admin." in str(refreshed.body["value"])
+    assert_valid_cards([updated, refreshed.body["value"]])
