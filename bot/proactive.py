@@ -103,6 +103,16 @@ class RateLimiter:
             await self._sleep(wait)
 
 
+def _status(exc: ErrorResponseException) -> int:
+    """msrest's requests sender gives `status_code`, an aiohttp response `status`."""
+    response = exc.response
+    return int(getattr(response, "status_code", None) or getattr(response, "status", 0) or 0)
+
+
+def _headers(exc: ErrorResponseException) -> Any:
+    return getattr(exc.response, "headers", None)
+
+
 def retry_after_seconds(headers: Any) -> float | None:
     value = headers.get("Retry-After") if headers else None
     if not value:
@@ -203,7 +213,7 @@ class ProactiveSender:
                                                         channel_id, service_url)
                 return outcome
             except ErrorResponseException as exc:
-                status = exc.response.status_code
+                status = _status(exc)
                 outcome.statuses.append(status)
                 outcome.http_status = status
                 if status in GONE_STATUSES:
@@ -211,7 +221,7 @@ class ProactiveSender:
                     return outcome
                 if status in RETRY_STATUSES and attempt + 1 < self._max_attempts:
                     await self._sleep(backoff_delay(
-                        attempt, retry_after_seconds(exc.response.headers), self._base,
+                        attempt, retry_after_seconds(_headers(exc)), self._base,
                         self._cap, self._rnd))
                     continue
                 outcome.status, outcome.detail = FAILED, f"HTTP {status}"
@@ -236,7 +246,7 @@ class ProactiveSender:
                     outcome.delivered += 1
                     break
                 except ErrorResponseException as exc:
-                    status = exc.response.status_code
+                    status = _status(exc)
                     outcome.statuses.append(status)
                     outcome.http_status = status
                     if status in GONE_STATUSES:
@@ -245,7 +255,7 @@ class ProactiveSender:
                     if status not in RETRY_STATUSES:
                         outcome.status, outcome.detail = FAILED, f"HTTP {status}"
                         return
-                    retry_after = retry_after_seconds(exc.response.headers)
+                    retry_after = retry_after_seconds(_headers(exc))
                     outcome.detail = f"HTTP {status}"
                 except (TimeoutError, aiohttp.ClientError, OSError) as exc:
                     outcome.detail = f"{type(exc).__name__}: {exc}"

@@ -53,6 +53,7 @@ class BotClient:
         self.http = http
         self._ids = itertools.count(1)
         self.engine: Engine | None = None  # the bot's database, for arranging and checking
+        self.components: Any = None  # app.Components (the nudge pass and scheduler)
 
     def activity(
         self,
@@ -116,20 +117,22 @@ class BotClient:
 
 
 def bot_settings(database_url: str, **overrides: Any) -> Settings:
+    # The nudge scheduler is off unless a test turns it on: its messages would be replies.
     values: dict[str, Any] = {"database_url": database_url, "fixed_today": "2025-09-30",
-                              "demo": True}
+                              "demo": True, "scheduler": False}
     return Settings(**{**values, **overrides})
 
 
 @asynccontextmanager
-async def running_bot(settings: Settings) -> AsyncIterator[BotClient]:
-    components = build(settings)
+async def running_bot(settings: Settings, **build_kwargs: Any) -> AsyncIterator[BotClient]:
+    components = build(settings, **build_kwargs)
     server = TestServer(components.web_app)
     await server.start_server()
     try:
         async with fake_channel() as channel, aiohttp.ClientSession() as http:
             client = BotClient(str(server.make_url("/api/messages")), channel, http)
             client.engine = components.engine
+            client.components = components
             yield client
     finally:
         await server.close()
