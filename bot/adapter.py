@@ -253,6 +253,14 @@ class _RetryPolicy(AsyncHTTPPolicy):
         raise AssertionError("unreachable")
 
 
+class _ClientResponse(AioHttpClientResponse):
+    """msrest's aiohttp response raises on an empty body (`if not self._body`), but a channel
+    may accept an activity with 202 and no body (the Agents Playground does)."""
+
+    def body(self) -> bytes:
+        return self._body if self._body is not None else super().body()
+
+
 class _AioHttpSender(AsyncHTTPSender):
     """Sends on the adapter's one aiohttp session (created on first use, on the running loop)."""
 
@@ -274,7 +282,7 @@ class _AioHttpSender(AsyncHTTPSender):
         async with session.request(http_request.method, http_request.url,
                                    headers=http_request.headers, data=http_request.data,
                                    timeout=CONNECTOR_TIMEOUT) as raw:
-            response = AioHttpClientResponse(http_request, raw)
+            response = _ClientResponse(http_request, raw)
             await response.load_body()
         return Response(request, response)
 
