@@ -6,9 +6,11 @@ cd "$(dirname "$0")/.."
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
-# System packages: a real PostgreSQL server for the PostgreSQL half of the suite.
+# System packages: a real PostgreSQL server for the PostgreSQL half of the suite; Chromium
+# for the end-to-end test in the Agents Playground (playwright-core drives /usr/bin/chromium).
 missing=()
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "==> apt-get install ${missing[*]}"
   as_root apt-get update -qq

@@ -1,0 +1,143 @@
+// Drives the Microsoft 365 Agents Playground's web UI in headless Debian Chromium and reports
+// what the rendered cards show, as JSON on stdout, for tests/test_e2e_playground.py to check.
+//
+//   node tests/e2e/playground.mjs PLAN.json
+//
+// Environment: PLAYGROUND_URL (http://127.0.0.1:56150), ARTIFACTS_DIR (screenshots),
+// CHROMIUM (/usr/bin/chromium), STEP_TIMEOUT_MS (30000).
+//
+// PLAN.json is a list of steps, each with a "name" and one of:
+//   {"say": "text"}                         type a message, wait for the bot's next card
+//   {"press": "Update", "item": 0}          press the item-th button with that title on the
+//                                           last card, wait for a new or changed card
+//   {"fill": {"radios": ["Completed"], "text": "...", "date": "2025-12-31"},
+//    "press": "Save"}                       set the last card's inputs, then press
+// Each step reports {name, card: {text, facts, buttons, inputs}, invokes, screenshot}.
+// The Playground's log panel repeats message text, so nothing here matches bare text: cards
+// are found by class (.fai-OutputCard = a bot message, .ac-adaptiveCard = a rendered card).
+
+import fs from "node:fs";
+import path from "node:path";
+import { chromium } from "playwright-core";
+
+const BASE = process.env.PLAYGROUND_URL || "http://127.0.0.1:56150";
+const ARTIFACTS = process.env.ARTIFACTS_DIR || "artifacts/e2e";
+const STEP_TIMEOUT = Number(process.env.STEP_TIMEOUT_MS || 30000);
+const CHROMIUM_FLAGS = [
+  "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+];
+const CARD = ".fai-OutputCard .ac-adaptiveCard";
+const INPUT = 'div[contenteditable="true"][role="textbox"]';
+const SEND = 'button[aria-label="Send Message"]';
+
+const plan = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
+fs.mkdirSync(ARTIFACTS, { recursive: true });
+
+function slug(text) {
+  return text.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "");
+}
+
+/** What one rendered card shows. */
+async function observe(card) {
+  return card.evaluate((root) => {
+    const texts = (selector) => [...root.querySelectorAll(selector)].map((e) => e.innerText.trim());
+    const titles = texts(".ac-fact-title");
+    const values = texts(".ac-fact-value");
+    return {
+      text: root.innerText,
+      facts: titles.map((title, i) => [title, values[i] ?? ""]),
+      buttons: [...root.querySelectorAll("button")].map((b) => b.innerText.trim()).filter(Boolean),
+      inputs: {
+        radios: [...root.querySelectorAll('input[type="radio"]')].length,
+        textareas: root.querySelectorAll("textarea").length,
+        dates: root.querySelectorAll('input[aria-label="Select a date..."]').length,
+      },
+    };
+  });
+}
+
+/** Run `action`, then wait for the bot's next card: a new message with a card, or a card
+ * replaced in place (an Action.Execute's answer) showing text no card showed before. */
+async function nextCard(page, action) {
+  const before = await page.locator(CARD).allInnerTexts();
+  await action();
+  const handle = await page.waitForFunction(
+    ([selector, seen]) => {
+      const cards = [...document.querySelectorAll(selector)];
+      const last = cards[cards.length - 1];
+      if (cards.length > seen.length) return last.innerText.trim() ? last : null;
+      const known = new Set(seen);
+      return cards.reverse().find((c) => c.innerText.trim() && !known.has(c.innerText)) || null;
+    },
+    [CARD, before],
+    { timeout: STEP_TIMEOUT },
+  );
+  await page.waitForTimeout(300); // let the card finish rendering (images, layout)
+  return handle.asElement();
+}
+
+async function run(page, step) {
+  if (step.say !== undefined) {
+    return nextCard(page, async () => {
+      const box = page.locator(INPUT);
+      await box.click();
+      await box.fill(step.say);
+      await page.locator(SEND).click();
+    });
+  }
+  const card = page.locator(CARD).last();
+  const fill = step.fill || {};
+  for (const label of fill.radios || []) {
+    await card.getByRole("radio", { name: label, exact: true }).check({ timeout: STEP_TIMEOUT });
+  }
+  if (fill.text !== undefined) await card.locator("textarea").fill(fill.text);
+  if (fill.date !== undefined) {
+    await card.locator('input[aria-label="Select a date..."]').fill(fill.date);
+  }
+  const button = card.getByRole("button", { name: step.press, exact: true }).nth(step.item || 0);
+  return nextCard(page, () => button.click({ timeout: STEP_TIMEOUT }));
+}
+
+const report = { steps: [], transcript: [], error: null };
+let browser;
+let page;
+try {
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    args: CHROMIUM_FLAGS,
+    timeout: STEP_TIMEOUT,
+  });
+  page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
+  const invokes = [];
+  page.on("request", (request) => {
+    if (request.method() === "POST" && request.url().includes("/_conversation/v1/invoke")) {
+      invokes.push(JSON.parse(request.postData() || "{}"));
+    }
+  });
+  await page.goto(BASE, { timeout: STEP_TIMEOUT });
+  // The status line, not the log panel: wait for it as an exact text node.
+  await page.getByText("Connected.", { exact: true }).first().waitFor({ timeout: STEP_TIMEOUT });
+  for (const [i, step] of plan.entries()) {
+    const seenInvokes = invokes.length;
+    const card = await run(page, step);
+    const screenshot = path.join(ARTIFACTS, `${String(i + 1).padStart(2, "0")}-${slug(step.name)}.png`);
+    await page.screenshot({ path: screenshot });
+    report.steps.push({
+      name: step.name,
+      card: await observe(card),
+      invokes: invokes.slice(seenInvokes),
+      screenshot,
+    });
+  }
+} catch (error) {
+  report.error = `${error.name}: ${error.message}`;
+  if (page) await page.screenshot({ path: path.join(ARTIFACTS, "failure.png") }).catch(() => {});
+} finally {
+  if (page) {
+    report.transcript = await page.locator(".fai-OutputCard").allInnerTexts().catch(() => []);
+  }
+  if (browser) await browser.close().catch(() => {});
+}
+process.stdout.write(JSON.stringify(report) + "\n");
+process.exit(report.error ? 1 : 0);

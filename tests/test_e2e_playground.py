@@ -1,0 +1,241 @@
+"""End to end in a client nobody in this project wrote: the bot started with the README's
+run command (scripts/start.sh) on a fresh SQLite database with the demo data, the Microsoft
+365 Agents Playground in front of it, and its web UI driven in headless Chromium
+(tests/e2e/playground.mjs). The assertions are on what the rendered cards show.
+
+The Playground sends every message with locale "en-US" (hard-coded in 0.2.x), and the reply
+language follows the activity's locale (docs/decisions.md), so the bot answers the Swedish
+question in English too: the test checks that it understood it, with the same figures.
+
+Screenshots of every step, the bot's and the Playground's logs land in artifacts/e2e/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from config import ROOT
+
+ARTIFACTS = ROOT / "artifacts" / "e2e"
+CHROMIUM = Path("/usr/bin/chromium")
+PLAYGROUND_CLI = ROOT / "node_modules" / "@microsoft" / "m365agentsplayground" / "cli.js"
+DRIVER = ROOT / "tests" / "e2e" / "playground.mjs"
+BOT_START_TIMEOUT = 120  # scripts/start.sh runs pip install -e . first
+PLAYGROUND_START_TIMEOUT = 60
+DRIVER_TIMEOUT = 150
+COMMENT = "Åtgärdsplanen antogs av KS den 24 september."
+
+PLAN: list[dict[str, Any]] = [
+    {"name": "forecast in English", "say": "what's IT's forecast?"},
+    {"name": "forecast asked in Swedish", "say": "Hur går det för IT?"},
+    {"name": "overdue", "say": "vilka uppdrag är försenade?"},
+    {"name": "update card", "press": "Update", "item": 0},
+    {"name": "update saved", "fill": {"radios": ["Completed", "On plan"], "text": COMMENT,
+                                      "date": "2025-12-31"}, "press": "Save"},
+    {"name": "overdue after the update", "say": "which assignments are overdue?"},
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def documented_settings() -> list[str]:
+    lines = (ROOT / ".env.example").read_text(encoding="utf-8").splitlines()
+    return [line.split("=", 1)[0] for line in lines if line and line[0] != "#" and "=" in line]
+
+
+def tail(path: Path, lines: int = 40) -> str:
+    text = path.read_text(encoding="utf-8", errors="replace") if path.exists() else ""
+    return "\n".join(text.splitlines()[-lines:])
+
+
+@contextmanager
+def started(name: str, command: list[str], env: dict[str, str], cwd: Path) -> Iterator[Any]:
+    """A process in its own session, with output in artifacts/e2e/NAME.log; it and all its
+    children are killed on the way out, whatever happens."""
+    log = ARTIFACTS / f"{name}.log"
+    with log.open("w", encoding="utf-8") as out:
+        process = subprocess.Popen(command, cwd=cwd, env=env, stdout=out,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            yield process, log
+        finally:
+            for sig, grace in ((signal.SIGTERM, 10), (signal.SIGKILL, 5)):
+                try:
+                    os.killpg(process.pid, sig)
+                except ProcessLookupError:
+                    break
+                try:
+                    process.wait(grace)
+                    break
+                except subprocess.TimeoutExpired:
+                    continue
+
+
+def wait_until_up(url: str, process: subprocess.Popen, log: Path, timeout: float,
+                  what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"{what} exited with {process.returncode} before answering {url}:\n"
+                        f"{tail(log)}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    pytest.fail(f"{what} did not answer {url} within {timeout} s:\n{tail(log)}")
+
+
+@pytest.fixture(scope="module")
+def session(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """One conversation through the Playground: every step's observations."""
+    assert CHROMIUM.exists(), (f"{CHROMIUM} is missing: scripts/test.sh installs it "
+                               "(apt-get install chromium)")
+    assert PLAYGROUND_CLI.exists(), "the Agents Playground is missing: run npm ci"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for old in ARTIFACTS.glob("*.png"):
+        old.unlink()
+    work = tmp_path_factory.mktemp("e2e")
+    bot_port, playground_port = free_port(), free_port()
+    base_env = {k: v for k, v in os.environ.items()
+                if not k.startswith(("Microsoft", "LAGET_", "DATABASE_URL", "PORT"))}
+    # Every documented setting is set, so a developer's .env can't change this run (the
+    # bot's .env loading never overrides the environment).
+    bot_env = base_env | dict.fromkeys(documented_settings(), "") | {
+        "DATABASE_URL": f"sqlite:///{work / 'laget.db'}", "LAGET_TODAY": "2025-09-30",
+        "PORT": str(bot_port), "LAGET_DEMO": "1",
+    }
+    playground_env = base_env | {
+        "BOT_ENDPOINT": f"http://127.0.0.1:{bot_port}/api/messages",
+        "TEAMSAPPTESTER_BROWSER": "none",
+    }
+    with (
+        started("bot", ["bash", "scripts/start.sh"], bot_env, ROOT) as (bot, bot_log),
+        started("playground", ["node", str(PLAYGROUND_CLI), "--disable-telemetry",
+                               "-p", str(playground_port)], playground_env, work)
+        as (playground, playground_log),
+    ):
+        wait_until_up(f"http://127.0.0.1:{bot_port}/healthz", bot, bot_log,
+                      BOT_START_TIMEOUT, "the bot (scripts/start.sh)")
+        wait_until_up(f"http://127.0.0.1:{playground_port}/_debug/ping", playground,
+                      playground_log, PLAYGROUND_START_TIMEOUT, "the Agents Playground")
+        plan = work / "plan.json"
+        plan.write_text(json.dumps(PLAN, ensure_ascii=False), encoding="utf-8")
+        driver_env = base_env | {
+            "PLAYGROUND_URL": f"http://127.0.0.1:{playground_port}",
+            "ARTIFACTS_DIR": str(ARTIFACTS), "CHROMIUM": str(CHROMIUM),
+        }
+        try:
+            run = subprocess.run(["node", str(DRIVER), str(plan)], cwd=ROOT, env=driver_env,
+                                 capture_output=True, text=True, timeout=DRIVER_TIMEOUT)
+        except subprocess.TimeoutExpired as expired:
+            pytest.fail(f"the Playground driver did not finish within {DRIVER_TIMEOUT} s:\n"
+                        f"{expired.stderr}\nbot log:\n{tail(bot_log)}")
+        lines = run.stdout.strip().splitlines()
+        report: dict[str, Any] = json.loads(lines[-1]) if lines else {}
+        if run.returncode != 0 or report.get("error"):
+            pytest.fail(f"the Playground driver failed: {report.get('error') or run.stderr}\n"
+                        f"see {ARTIFACTS / 'failure.png'}\nbot log:\n{tail(bot_log)}\n"
+                        f"playground log:\n{tail(playground_log, 15)}")
+    report["by_name"] = {step["name"]: step for step in report["steps"]}
+    return report
+
+
+def card(session: dict[str, Any], step: str) -> dict[str, Any]:
+    return session["by_name"][step]["card"]
+
+
+def facts(session: dict[str, Any], step: str) -> dict[str, str]:
+    return dict(card(session, step)["facts"])
+
+
+def assert_includes(actual: dict[str, Any], expected: dict[str, Any]) -> None:
+    assert {key: actual.get(key) for key in expected} == expected, actual
+
+
+def test_it_forecast_asked_in_english(session: dict[str, Any]) -> None:
+    shown = card(session, "forecast in English")
+    assert "Forecast – IT" in shown["text"]
+    assert_includes(facts(session, "forecast in English"), {
+        "Full-year budget": "-41 225",
+        "Full-year forecast": "-39 853",
+        "Deviation budget–forecast": "+1 372 tkr (surplus)",
+        "Actual for the period": "-20 813 of budget -23 978",
+    })
+
+
+def test_it_forecast_asked_in_swedish(session: dict[str, Any]) -> None:
+    """Understood, with the same figures; in English, because the Playground's locale is
+    en-US and the reply follows the locale."""
+    shown = card(session, "forecast asked in Swedish")
+    assert "Forecast – IT" in shown["text"]
+    assert facts(session, "forecast asked in Swedish") == facts(session, "forecast in English")
+
+
+def test_overdue_assignments_for_the_fixed_day(session: dict[str, Any]) -> None:
+    shown = card(session, "overdue")
+    assert "Overdue assignments (5)" in shown["text"]
+    assert "As of 2025-09-30" in shown["text"]
+    due = [value for title, value in shown["facts"] if title == "Due date"]
+    assert len(due) == 5
+    assert due[0] == "2025-02-28 (214 days overdue)"  # oldest first
+    assert due[-1] == "2025-09-08 (22 days overdue)"
+    assert shown["buttons"].count("Update") == 5
+
+
+def test_update_card_has_its_inputs(session: dict[str, Any]) -> None:
+    shown = card(session, "update card")
+    assert "Update assignment" in shown["text"]
+    assert "Ta fram åtgärdsplan för att inte överskrida den beslutade koldioxidbudgeten." in (
+        shown["text"])
+    # status: 3 choices, forecast: 2; a comment; a new due date; one button
+    assert shown["inputs"] == {"radios": 5, "textareas": 1, "dates": 1}
+    assert shown["buttons"] == ["Save"]
+
+
+def test_update_through_the_cards_inputs_and_button(session: dict[str, Any]) -> None:
+    step = session["by_name"]["update saved"]
+    # The Playground sent an Action.Execute with the card's input ids and the verb.
+    [invoke] = step["invokes"]
+    assert invoke["name"] == "adaptiveCard/action"
+    action = invoke["value"]["action"]
+    assert action["type"] == "Action.Execute" and action["verb"] == "updateStatus"
+    assert_includes(action["data"], {"status": "completed", "forecast": "on_plan",
+                                     "comment": COMMENT, "due_date": "2025-12-31"})
+    # The bot answered with the saved assignment, shown in place of the update card.
+    shown = step["card"]
+    assert "Saved:" in shown["text"]
+    assert COMMENT in shown["text"]
+    assert_includes(facts(session, "update saved"),
+                    {"Status": "Completed", "Forecast": "On plan", "Due date": "2025-12-31"})
+
+
+def test_the_update_is_kept(session: dict[str, Any]) -> None:
+    shown = card(session, "overdue after the update")
+    assert "Overdue assignments (4)" in shown["text"]
+    assert "koldioxidbudgeten" not in shown["text"]
+
+
+def test_no_step_failed_and_screenshots_were_saved(session: dict[str, Any]) -> None:
+    for line in session["transcript"]:
+        assert "went wrong" not in line and "gick fel" not in line, line
+    for step in session["steps"]:
+        assert Path(step["screenshot"]).stat().st_size > 10_000, step["screenshot"]
