@@ -13,11 +13,12 @@
 from __future__ import annotations
 
 import asyncio
+import bisect
+import contextlib
 import logging
 import random
 import time
-from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -37,8 +38,9 @@ log = logging.getLogger("laget.proactive")
 CONVERSATION_LIMITS: tuple[tuple[float, int], ...] = ((1.0, 7), (2.0, 8), (30.0, 60),
                                                       (3600.0, 1800))
 TENANT_LIMITS: tuple[tuple[float, int], ...] = ((1.0, 50),)
-# Teams measures on arrival; a little slack on our side absorbs network jitter.
-WINDOW_MARGIN_SECONDS = 0.1
+# Slack on top of Teams' windows, for clocks that don't quite agree.
+WINDOW_MARGIN_SECONDS = 0.05
+POLL_SECONDS = 0.01
 RETRY_STATUSES = frozenset({429, 412, 502, 504})
 GONE_STATUSES = frozenset({403, 404})
 MAX_ATTEMPTS = 5
@@ -50,36 +52,54 @@ Sleep = Callable[[float], Awaitable[None]]
 
 
 class SlidingWindows:
-    """At most n events in any window of w seconds, for each (w, n), per key."""
+    """At most n requests in any window of w seconds, for each (w, n), per key.
+
+    A request counts from when it is taken until `window` after it *completed*: Teams sees
+    it somewhere in between, so however the network delays requests, no window on Teams'
+    side can hold more than n of them."""
 
     def __init__(self, limits: tuple[tuple[float, int], ...],
                  margin: float = WINDOW_MARGIN_SECONDS) -> None:
         self.limits = tuple((w + margin, n) for w, n in limits)
         self._horizon = max(w for w, _ in self.limits)
-        self._events: dict[str, deque[float]] = {}
+        self._done: dict[str, list[float]] = {}  # completion times, sorted
+        self._pending: dict[str, int] = {}
 
     def wait(self, key: str, now: float) -> float:
-        """Seconds until one more event for `key` fits every window (0 = now)."""
-        events = self._events.get(key)
-        if not events:
-            return 0.0
-        while events and events[0] <= now - self._horizon:
-            events.popleft()
+        """Seconds until one more request for `key` fits every window (0 = now)."""
+        done = self._done.get(key)
+        if done:
+            cut = bisect.bisect_right(done, now - self._horizon)
+            del done[:cut]
+        done = done or []
+        pending = self._pending.get(key, 0)
         longest = 0.0
         for window, limit in self.limits:
-            if len(events) < limit:
+            first = bisect.bisect_right(done, now - window)
+            count = pending + len(done) - first
+            if count < limit:
                 continue
-            # The event that must leave the window before another may enter it.
-            blocking = events[len(events) - limit]
-            longest = max(longest, blocking + window - now)
+            if pending >= limit:
+                longest = max(longest, POLL_SECONDS)  # wait for one to complete
+                continue
+            # The completed request that must leave the window before another may enter.
+            blocking = done[first + count - limit]
+            longest = max(longest, blocking + window - now, 1e-3)
         return longest
 
-    def record(self, key: str, now: float) -> None:
-        self._events.setdefault(key, deque()).append(now)
+    def take(self, key: str) -> None:
+        self._pending[key] = self._pending.get(key, 0) + 1
+
+    def complete(self, key: str, now: float) -> None:
+        self._pending[key] -= 1
+        if not self._pending[key]:
+            del self._pending[key]
+        bisect.insort(self._done.setdefault(key, []), now)
 
 
 class RateLimiter:
-    """Per-conversation and per-tenant windows, checked and taken together."""
+    """Per-conversation and per-tenant windows, checked and taken together:
+    `async with limiter.slot(conversation, tenant): send`."""
 
     def __init__(self, clock: Clock = time.monotonic, sleep: Sleep = asyncio.sleep,
                  margin: float = WINDOW_MARGIN_SECONDS) -> None:
@@ -95,12 +115,25 @@ class RateLimiter:
             wait = max(self.conversations.wait(conversation_id, now),
                        self.tenants.wait(tenant_id, now))
             if wait <= 0:
-                # No await between the check and the record: asyncio can't interleave here.
-                self.conversations.record(conversation_id, now)
-                self.tenants.record(tenant_id, now)
+                # No await between the check and the take: asyncio can't interleave here.
+                self.conversations.take(conversation_id)
+                self.tenants.take(tenant_id)
                 return
             self.waited += wait
             await self._sleep(wait)
+
+    def release(self, conversation_id: str, tenant_id: str) -> None:
+        now = self._clock()
+        self.conversations.complete(conversation_id, now)
+        self.tenants.complete(tenant_id, now)
+
+    @contextlib.asynccontextmanager
+    async def slot(self, conversation_id: str, tenant_id: str) -> AsyncIterator[None]:
+        await self.acquire(conversation_id, tenant_id)
+        try:
+            yield
+        finally:
+            self.release(conversation_id, tenant_id)
 
 
 def _status(exc: ErrorResponseException) -> int:
@@ -238,11 +271,11 @@ class ProactiveSender:
         conversation_id = context.activity.conversation.id
         for activity in activities:
             for attempt in range(self._max_attempts):
-                await self.limiter.acquire(conversation_id, tenant_id)
                 outcome.attempts += 1
                 retry_after: float | None = None
                 try:
-                    await context.send_activity(activity)
+                    async with self.limiter.slot(conversation_id, tenant_id):
+                        await context.send_activity(activity)
                     outcome.delivered += 1
                     break
                 except ErrorResponseException as exc:

@@ -115,14 +115,16 @@ class NudgePass:
     def _digest_jobs(self, s: Any, now: datetime, today: date, result: PassResult) -> list[_Job]:
         done = nudges.handled_today(s, nudges.DIGEST, today, now)
         due: dict[str, list[nudges.DueSubscription]] = {}
+        skipped: set[str] = set()
         for d in nudges.active_subscriptions(s):
             sub = d.subscription
             if not nudges.is_scheduled(sub.frequency, sub.weekday, sub.time_of_day, now):
                 continue
             if d.conversation_id in done:
-                result.already_done += 1
+                skipped.add(d.conversation_id)
                 continue
             due.setdefault(d.conversation_id, []).append(d)
+        result.already_done += len(skipped)
         if not due:
             return []
         horizon = max(max(d.subscription.lead_days, d.subscription.long_lead_days)

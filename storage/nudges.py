@@ -123,7 +123,8 @@ _WEEKLY = _rx(r"\b(?:veckovis|varje vecka|en gång i veckan|weekly|every week|on
 _DAILY = _rx(r"\b(?:dagligen|varje dag|vardagar|varje vardag|daily|every day|weekdays|"
              r"every weekday)\b")
 _UNIT_FILLER = {"för", "for", "enhet", "enheten", "enheterna", "unit", "units", "till", "to",
-                "på", "on", "om", "nudges", "påminnelser", "alla", "all", "kl", "at"}
+                "på", "on", "om", "nudges", "påminnelser", "alla", "all", "kl", "at",
+                "enheter", "avdelningar"}
 _SPLIT = _rx(r"\s*(?:,|;|\s&\s|\s\+\s)\s*")
 _AND = _rx(r"\s+(?:och|and)\s+")
 
