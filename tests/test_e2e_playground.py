@@ -171,6 +171,10 @@ def assert_includes(actual: dict[str, Any], expected: dict[str, Any]) -> None:
     assert {key: actual.get(key) for key in expected} == expected, actual
 
 
+def test_greeting_on_installation(session: dict[str, Any]) -> None:
+    assert "Läget" in session["welcome"]["text"]
+
+
 def test_it_forecast_asked_in_english(session: dict[str, Any]) -> None:
     shown = card(session, "forecast in English")
     assert "Forecast – IT" in shown["text"]

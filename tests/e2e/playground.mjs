@@ -12,7 +12,8 @@
 //                                           last card, wait for a new or changed card
 //   {"fill": {"radios": ["Completed"], "text": "...", "date": "2025-12-31"},
 //    "press": "Save"}                       set the last card's inputs, then press
-// Each step reports {name, card: {text, facts, buttons, inputs}, invokes, screenshot}.
+// Each step reports {name, card: {text, facts, buttons, inputs}, invokes, screenshot}; the
+// greeting card the bot sends on installation is reported as "welcome".
 // The Playground's log panel repeats message text, so nothing here matches bare text: cards
 // are found by class (.fai-OutputCard = a bot message, .ac-adaptiveCard = a rendered card).
 
@@ -77,6 +78,22 @@ async function nextCard(page, action) {
   return handle.asElement();
 }
 
+/** Wait until no bot message has arrived or changed for `quietMs` (e.g. the greeting on
+ * installation, which comes on its own time), so the next step's answer can't be confused
+ * with it. */
+async function settle(page, quietMs = 800) {
+  const deadline = Date.now() + STEP_TIMEOUT;
+  const snapshot = () => page.locator(".fai-OutputCard").allInnerTexts().then((t) => t.join("\u0000"));
+  let last = await snapshot();
+  let since = Date.now();
+  while (Date.now() - since < quietMs) {
+    if (Date.now() > deadline) throw new Error(`the chat did not settle within ${STEP_TIMEOUT} ms`);
+    await page.waitForTimeout(100);
+    const now = await snapshot();
+    if (now !== last) [last, since] = [now, Date.now()];
+  }
+}
+
 async function run(page, step) {
   if (step.say !== undefined) {
     return nextCard(page, async () => {
@@ -99,7 +116,7 @@ async function run(page, step) {
   return nextCard(page, () => button.click({ timeout: STEP_TIMEOUT }));
 }
 
-const report = { steps: [], transcript: [], error: null };
+const report = { welcome: null, steps: [], transcript: [], error: null };
 let browser;
 let page;
 try {
@@ -118,7 +135,13 @@ try {
   await page.goto(BASE, { timeout: STEP_TIMEOUT });
   // The status line, not the log panel: wait for it as an exact text node.
   await page.getByText("Connected.", { exact: true }).first().waitFor({ timeout: STEP_TIMEOUT });
+  // The bot greets on installation with a card; wait for it before asking anything.
+  await page.locator(CARD).first().waitFor({ timeout: STEP_TIMEOUT });
+  await settle(page);
+  report.welcome = await observe(page.locator(CARD).first());
+  await page.screenshot({ path: path.join(ARTIFACTS, "00-welcome.png") });
   for (const [i, step] of plan.entries()) {
+    await settle(page);
     const seenInvokes = invokes.length;
     const card = await run(page, step);
     const screenshot = path.join(ARTIFACTS, `${String(i + 1).padStart(2, "0")}-${slug(step.name)}.png`);
