@@ -51,8 +51,7 @@ class Components:
 
 
 def build_database(settings: Settings) -> Engine:
-    engine = make_engine(settings.database_url)
-    migrate(engine)
+    engine = _database(settings)
     if settings.demo:
         for result in load_demo_if_empty(engine):
             log.info("demo data: %s", result)
@@ -107,6 +106,13 @@ def build(settings: Settings, engine: Engine | None = None,
 # --- command line ---------------------------------------------------------------------------
 
 
+def _database(settings: Settings) -> Engine:
+    """For command-line tools: the schema is brought up to date, no demo data is loaded."""
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    return engine
+
+
 def _serve(settings: Settings, _args: argparse.Namespace) -> int:
     components = build(settings)
     mode = "authenticated" if settings.authenticated else "local, no authentication"
@@ -116,8 +122,7 @@ def _serve(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 def _import(settings: Settings, args: argparse.Namespace) -> int:
-    engine = make_engine(settings.database_url)
-    migrate(engine)
+    engine = _database(settings)
     status = 0
     for path in args.files:
         try:
@@ -131,8 +136,7 @@ def _import(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _alias(settings: Settings, args: argparse.Namespace) -> int:
-    engine = make_engine(settings.database_url)
-    migrate(engine)
+    engine = _database(settings)
     try:
         with session(engine) as s, s.begin():
             added = add_alias(s, args.unit, args.alias)
@@ -144,8 +148,7 @@ def _alias(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _grant(settings: Settings, args: argparse.Namespace) -> int:
-    engine = make_engine(settings.database_url)
-    migrate(engine)
+    engine = _database(settings)
     try:
         with session(engine) as s, s.begin():
             added = grant(s, args.user, parse_role(args.role), args.unit, args.name or "",
@@ -159,8 +162,7 @@ def _grant(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _revoke(settings: Settings, args: argparse.Namespace) -> int:
-    engine = make_engine(settings.database_url)
-    migrate(engine)
+    engine = _database(settings)
     try:
         with session(engine) as s, s.begin():
             removed = revoke(s, args.user, parse_role(args.role), args.unit)
@@ -175,8 +177,7 @@ def _revoke(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _roles(settings: Settings, _args: argparse.Namespace) -> int:
-    engine = make_engine(settings.database_url)
-    migrate(engine)
+    engine = _database(settings)
     with session(engine) as s:
         rows = [(r.user_id, r.user_name, r.role.value, r.unit or "alla") for r in list_roles(s)]
     print(tabulate(rows, headers=["användare", "namn", "roll", "enhet"]) if rows

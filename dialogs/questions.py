@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sqlmodel import Session
+
 from cards import assignments as assignment_cards
 from cards import finance as finance_cards
 from cards import help as help_cards
@@ -34,6 +36,14 @@ def _unknown_unit(ask: Ask, suggestions: list[Unit]) -> Answer:
         ),
         awaiting_unit=True,
     )
+
+
+def _named_unit(ask: Ask, s: Session) -> Unit | Answer | None:
+    """The unit the question names, None when it names none, or the 'which unit?' answer."""
+    if not ask.intent.subject:
+        return None
+    match = resolve_unit(s, ask.intent.subject)
+    return match.unit if match.unit is not None else _unknown_unit(ask, match.suggestions)
 
 
 def _plain(text: str) -> Answer:
@@ -87,32 +97,31 @@ def forecast(ask: Ask) -> Answer:
 @command("overdue")
 def overdue(ask: Ask) -> Answer:
     with session(ask.engine) as s:
-        unit = None
-        if ask.intent.subject:
-            match = resolve_unit(s, ask.intent.subject)
-            if match.unit is None:
-                return _unknown_unit(ask, match.suggestions)
-            unit = match.unit
-        items = queries.overdue_assignments(s, ask.today, unit.id if unit else None)
+        unit = _named_unit(ask, s)
+        if isinstance(unit, Answer):
+            return unit
+        unit_id = unit.id if unit else None
+        if ask.intent.as_text:  # the whole list, as a table
+            items = queries.overdue_assignments(s, ask.today, unit_id)
+        else:  # one card page: thousands may be overdue
+            page = queries.overdue_page(s, ask.today, unit_id, ask.intent.page,
+                                        assignment_cards.PAGE_SIZE)
     name = unit.name if unit else None
-    text = assignment_cards.overdue_text(ask.lang, items, ask.today, name)
     if ask.intent.as_text:
+        text = assignment_cards.overdue_text(ask.lang, items, ask.today, name)
         table = assignment_cards.assignments_table(ask.lang, items, ask.today) if items else ""
         return _plain(f"{text}\n\n{table}".strip())
-    return Answer(text, assignment_cards.overdue_card(ask.lang, items, ask.today, name,
-                                                      ask.intent.page))
+    return Answer(assignment_cards.overdue_page_text(ask.lang, page, ask.today, name),
+                  assignment_cards.overdue_page_card(ask.lang, page, ask.today, name))
 
 
 @command("due_soon")
 def due_soon(ask: Ask) -> Answer:
     days = ask.intent.days
     with session(ask.engine) as s:
-        unit = None
-        if ask.intent.subject:
-            match = resolve_unit(s, ask.intent.subject)
-            if match.unit is None:
-                return _unknown_unit(ask, match.suggestions)
-            unit = match.unit
+        unit = _named_unit(ask, s)
+        if isinstance(unit, Answer):
+            return unit
         items = queries.assignments_due_within(s, ask.today, days, unit.id if unit else None)
     if not items:
         return _plain(t(ask.lang, "none_due_soon", days=days))
