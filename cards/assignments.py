@@ -19,7 +19,7 @@ from cards.elements import (
     update_action,
 )
 from cards.texts import day, describe_changes, forecast_label, status_label, t
-from storage.queries import AssignmentView
+from storage.queries import AssignmentView, OverduePage
 
 PAGE_SIZE = 8
 LIST_LIMIT = 20
@@ -74,20 +74,29 @@ def overdue_question(lang: str, unit: str | None, page: int) -> str:
 def overdue_card(
     lang: str, items: list[AssignmentView], today: date, unit: str | None = None, page: int = 1
 ) -> Card:
-    title = t(lang, "overdue_title_unit", unit=unit) if unit else t(lang, "overdue_title")
-    body: list[Element] = [heading(f"{title} ({len(items)})"),
-                           subtle(t(lang, "as_of", today=day(today)))]
-    if not items:
-        body.append(text(overdue_text(lang, items, today, unit)))
-        return card(body)
     shown, first, page = _page(items, page)
+    return overdue_page_card(
+        lang, OverduePage(len(items), page, first, shown, items[0] if items else None), today,
+        unit)
+
+
+def overdue_page_card(lang: str, page: OverduePage, today: date,
+                      unit: str | None = None) -> Card:
+    """The overdue list, one page at a time; the heading always shows the total."""
+    title = t(lang, "overdue_title_unit", unit=unit) if unit else t(lang, "overdue_title")
+    body: list[Element] = [heading(f"{title} ({page.total})"),
+                           subtle(t(lang, "as_of", today=day(today)))]
+    if not page.total:
+        body.append(text(overdue_page_text(lang, page, today, unit)))
+        return card(body)
+    shown, first = page.items, page.first
     body.append(subtle(t(lang, "showing", first=first + 1, last=first + len(shown),
-                         total=len(items))))
+                         total=page.total)))
     body.extend(_item(lang, a, today) for a in shown)
-    remaining = len(items) - first - len(shown)
+    remaining = page.total - first - len(shown)
     actions = (
         [ask_action(t(lang, "next_page", remaining=remaining),
-                    overdue_question(lang, unit, page + 1))]
+                    overdue_question(lang, unit, page.page + 1))]
         if remaining
         else None
     )
@@ -96,14 +105,21 @@ def overdue_card(
 
 def overdue_text(lang: str, items: list[AssignmentView], today: date,
                  unit: str | None = None) -> str:
-    if not items:
+    return overdue_page_text(
+        lang, OverduePage(len(items), 1, 0, items[:PAGE_SIZE], items[0] if items else None),
+        today, unit)
+
+
+def overdue_page_text(lang: str, page: OverduePage, today: date,
+                      unit: str | None = None) -> str:
+    if not page.total or page.oldest is None:
         if unit:
             return t(lang, "none_overdue_unit", unit=unit, today=day(today))
         return t(lang, "none_overdue", today=day(today))
     title = t(lang, "overdue_title_unit", unit=unit) if unit else t(lang, "overdue_title")
-    oldest = items[0]
+    oldest = page.oldest
     return (
-        f"{title}: {len(items)} ({t(lang, 'as_of', today=day(today)).lower()}). "
+        f"{title}: {page.total} ({t(lang, 'as_of', today=day(today)).lower()}). "
         f"{oldest.title} – {_due(lang, oldest, today)}."
     )
 

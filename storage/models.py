@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Column, DateTime, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import Column, DateTime, Index, Numeric, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.domain import Forecast, Status
@@ -32,7 +32,13 @@ class UnitAlias(SQLModel, table=True):
 class Assignment(SQLModel, table=True):
     """An uppdrag, nämndinitiativ or other follow-up item. Identified by kind + title."""
 
-    __table_args__ = (UniqueConstraint("kind_key", "title_key"),)
+    __table_args__ = (
+        UniqueConstraint("kind_key", "title_key"),
+        # Covering indexes for the per-turn questions on 20 000+ assignments (migration 0005):
+        # the overdue count, and a unit's counts on its forecast card.
+        Index("ix_assignment_due_status", "due_date", "status"),
+        Index("ix_assignment_unit_counts", "unit_id", "forecast", "status", "due_date"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=100)
     goal_area: str = Field(default="", max_length=300)

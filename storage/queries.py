@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func
+from sqlalchemy import and_, case, func
 from sqlmodel import Session, select
 
 from storage.domain import Forecast, Status, days_overdue, deviation, is_overdue, normalize
@@ -166,6 +166,47 @@ def overdue_assignments(
     return _views(session, list(session.exec(query)), comments)
 
 
+@dataclass(frozen=True)
+class OverduePage:
+    """One page of the overdue list: the card shows `items` and the total, the text the oldest.
+    Loaded by `overdue_page` with LIMIT/OFFSET: an office may have thousands overdue."""
+
+    total: int
+    page: int  # 1-based, clamped to the pages there are
+    first: int  # 0-based position of items[0] in the whole list
+    items: list[AssignmentView]
+    oldest: AssignmentView | None
+
+
+def _overdue_query(today: date, unit_id: int | None):  # type: ignore[no-untyped-def]
+    query = _assignments_with_unit().where(
+        Assignment.due_date < today, Assignment.status != Status.COMPLETED.value
+    )
+    if unit_id is not None:
+        query = query.where(Assignment.unit_id == unit_id)
+    return query.order_by(Assignment.due_date, Assignment.title)
+
+
+def overdue_page(session: Session, today: date, unit_id: int | None = None, page: int = 1,
+                 per_page: int = 8, comments: int = 1) -> OverduePage:
+    """The same list as overdue_assignments, one page of it (same order, same rules)."""
+    count = select(func.count()).select_from(Assignment).where(
+        Assignment.due_date < today, Assignment.status != Status.COMPLETED.value
+    )
+    if unit_id is not None:
+        count = count.where(Assignment.unit_id == unit_id)
+    total = session.exec(count).one()
+    pages = max(1, -(-total // per_page))
+    page = min(max(page, 1), pages)
+    first = (page - 1) * per_page
+    query = _overdue_query(today, unit_id)
+    items = _views(session, list(session.exec(query.offset(first).limit(per_page))), comments)
+    oldest = items[0] if first == 0 and items else None
+    if oldest is None and total:
+        oldest = _views(session, list(session.exec(query.limit(1))), comments)[0]
+    return OverduePage(total, page, first, items, oldest)
+
+
 def assignments_due_within(
     session: Session, today: date, days: int, unit_id: int | None = None, comments: int = 1
 ) -> list[AssignmentView]:
@@ -244,18 +285,23 @@ def latest_finance(session: Session, unit_id: int) -> FinanceView | None:
 
 
 def unit_assignment_counts(session: Session, unit_id: int, today: date) -> AssignmentCounts:
+    # Counted in SQL: a unit can have thousands of assignments (is_overdue's rule, in SQL).
+    not_completed = Assignment.status != Status.COMPLETED.value
+    overdue_rule = and_(Assignment.due_date.is_not(None), Assignment.due_date < today,
+                        not_completed)
     on_plan = deviating = overdue = completed = 0
-    for status, forecast, due in session.exec(
-        select(Assignment.status, Assignment.forecast, Assignment.due_date).where(
-            Assignment.unit_id == unit_id
-        )
+    for forecast, status, count, late in session.exec(
+        select(Assignment.forecast, Assignment.status, func.count(),
+               func.sum(case((overdue_rule, 1), else_=0)))
+        .where(Assignment.unit_id == unit_id)
+        .group_by(Assignment.forecast, Assignment.status)
     ):
         if forecast == Forecast.ON_PLAN:
-            on_plan += 1
+            on_plan += count
         else:
-            deviating += 1
-        overdue += is_overdue(due, status, today)
-        completed += status == Status.COMPLETED
+            deviating += count
+        overdue += int(late or 0)
+        completed += count if status == Status.COMPLETED else 0
     return AssignmentCounts(on_plan, deviating, overdue, completed)
 
 

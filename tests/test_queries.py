@@ -373,3 +373,24 @@ def test_list_units(s: Session) -> None:
         ("Stab och planering", 20, True),
     ]
     assert not is_empty(s)
+
+
+def test_overdue_page_is_a_slice_of_the_whole_overdue_list(s: Session) -> None:
+    from storage.queries import overdue_page
+
+    whole = overdue_assignments(s, TODAY)
+    assert len(whole) == 5
+    for per_page in (1, 2, 8):
+        pages = -(-len(whole) // per_page)
+        for page in range(1, pages + 1):
+            got = overdue_page(s, TODAY, None, page, per_page)
+            first = (page - 1) * per_page
+            assert (got.total, got.page, got.first) == (len(whole), page, first)
+            assert got.items == whole[first:first + per_page]
+            assert got.oldest == whole[0]
+    # Past the end: the last page; nothing overdue: an empty page with no oldest.
+    assert overdue_page(s, TODAY, None, 99, 2).items == whole[4:]
+    empty = overdue_page(s, date(2000, 1, 1))
+    assert (empty.total, empty.items, empty.oldest) == (0, [], None)
+    stab = _unit_id(s, "Stab och planering")
+    assert overdue_page(s, TODAY, stab).items == overdue_assignments(s, TODAY, unit_id=stab)
