@@ -373,3 +373,18 @@ async def test_a_crash_in_one_turn_does_not_affect_concurrent_ones(
                 assert "gick fel" in replies[f"conv-{i}"]
             else:
                 assert "gick fel" not in replies[f"conv-{i}"]
+
+
+def test_card_replies_serialise_exactly_as_msrest_does() -> None:
+    from botbuilder.core import CardFactory, MessageFactory
+    from botframework.connector import models
+    from msrest.serialization import Serializer
+
+    from cards.help import help_card
+
+    classes = {k: v for k, v in models.__dict__.items() if isinstance(v, type)}
+    activity = MessageFactory.attachment(CardFactory.adaptive_card(help_card("sv")))
+    activity.text, activity.reply_to_id = "Hjälp", "a-1"
+    fast = bot.adapter._CardPassThroughSerializer(classes).body(activity, "Activity")
+    assert fast == Serializer(classes).body(activity, "Activity")
+    assert activity.attachments[0].content == help_card("sv")  # put back untouched
