@@ -8,6 +8,7 @@ import io
 import json
 import subprocess
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,7 @@ def deployment(**overrides: Any) -> Settings:
 
 
 @pytest.fixture
-def built(tmp_path: Path) -> zipfile.ZipFile:
+def built(tmp_path: Path) -> Iterator[zipfile.ZipFile]:
     path = build_package(deployment(), tmp_path)
     with zipfile.ZipFile(path) as zipped:
         yield zipped
