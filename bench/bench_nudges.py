@@ -55,9 +55,11 @@ def populate(url: str, conversations: int, assignments: int, tenants: int,
         s.execute(insert(Unit), [{"id": i, "name": f"Enhet {i}"} for i in range(1, UNITS + 1)])
         rows = []
         for i in range(1, assignments + 1):
-            # Spread over ±2 years: about 4 % overdue or due within 28 days.
-            due = TODAY + timedelta(days=rnd.randint(-60, 700))
-            status = rnd.choice(["not_started", "started", "started", "completed"])
+            # Due dates from a year ago to four years ahead; most past ones are completed.
+            # Per unit that leaves about a dozen overdue or due within 28 days.
+            due = TODAY + timedelta(days=rnd.randint(-365, 1460))
+            done = rnd.random() < (0.9 if due < TODAY else 0.1)
+            status = "completed" if done else rnd.choice(["not_started", "started"])
             title = f"Uppdrag {i} om något som kommunen ska utreda"
             rows.append({"id": i, "kind": "Uppdrag", "goal_area": "", "title": title,
                          "unit_id": rnd.randint(1, UNITS), "due_date": due, "status": status,
@@ -81,8 +83,8 @@ def populate(url: str, conversations: int, assignments: int, tenants: int,
                          "channel_id": "msteams", "service_url": service_url,
                          "tenant_id": tenant, "user_id": "", "reference": json.dumps(reference),
                          "active": True, "updated_at": datetime.now(UTC)})
-            # Each conversation follows 3 units (a department's channel), some all units.
-            units = "" if c % 10 == 0 else ",".join(
+            # Each conversation follows 3 units (a department's channel); 1 % all units.
+            units = "" if c % 100 == 0 else ",".join(
                 str(u) for u in sorted(rnd.sample(range(1, UNITS + 1), 3)))
             subs.append({"conversation_ref_id": c, "unit_ids": units, "lead_days": 7,
                          "long_lead_days": 28, "frequency": "daily", "weekday": 0,

@@ -69,7 +69,9 @@ class _Job:
     key: str  # SentNudge.conversation_id
     kind: str
     assignment_ids: list[int]
-    activities: list[Activity]
+    # Cards are built when the job runs, not when the pass is planned: a pass over thousands
+    # of conversations would otherwise hold every card in memory at once.
+    make: Callable[[], list[Activity]]
     tenant_id: str
     reference: dict[str, Any] | None  # None: a 1:1 chat must be created first
     user_id: str = ""
@@ -144,9 +146,12 @@ class NudgePass:
             reference = json.loads(subs[0].reference)
             lang = "en" if str(reference.get("locale") or "").startswith("en") else "sv"
             items = list(chosen.values())
-            cards = nudge_cards.digest_cards(lang, nudges.group_by_unit(items), today)
-            jobs.append(_Job(conversation_id, nudges.DIGEST, sorted(chosen),
-                             _activities(nudge_cards.digest_text(lang, items, today), cards),
+
+            def make(lang: str = lang, items: list[nudges.NudgeItem] = items) -> list[Activity]:
+                cards = nudge_cards.digest_cards(lang, nudges.group_by_unit(items), today)
+                return _activities(nudge_cards.digest_text(lang, items, today), cards)
+
+            jobs.append(_Job(conversation_id, nudges.DIGEST, sorted(chosen), make,
                              subs[0].tenant_id, reference))
         return jobs
 
@@ -184,10 +189,15 @@ class NudgePass:
                 log.warning("no conversation to reach %s from (install the bot first)", user)
                 continue
             lang = ref.lang if ref else "sv"
-            cards = nudge_cards.reminder_cards(lang, items, today, self._stale_days)
+
+            def make(lang: str = lang,
+                     items: list[nudges.ReminderItem] = items) -> list[Activity]:
+                cards = nudge_cards.reminder_cards(lang, items, today, self._stale_days)
+                return _activities(nudge_cards.reminder_text(lang, items), cards)
+
             jobs.append(_Job(
                 nudges.reminder_key(user), nudges.REMINDER, sorted(i.item.id for i in items),
-                _activities(nudge_cards.reminder_text(lang, items), cards),
+                make,
                 ref.tenant_id if ref else tenant, ref.reference if ref else None, user,
                 None if ref else home))
         return jobs
@@ -195,6 +205,7 @@ class NudgePass:
     # --- sending ---------------------------------------------------------------------------
 
     async def _run_job(self, job: _Job, now: datetime, result: PassResult) -> None:
+        activities: list[Activity] = []
         day = now.date()
         claimed = await asyncio.to_thread(nudges.claim, self._engine, job.key, job.kind, day,
                                           job.assignment_ids, self.worker, now)
@@ -202,11 +213,12 @@ class NudgePass:
             result.already_done += 1
             return
         try:
-            outcome = await self._send(job)
+            activities = job.make()
+            outcome = await self._send(job, activities)
         except Exception:  # a bug must not leave the claim to go stale silently
             log.exception("sending %s to %s failed", job.kind, job.key)
             outcome = Outcome(detail="error")
-        await asyncio.to_thread(self._record, job, outcome, now)
+        await asyncio.to_thread(self._record, job, outcome, now, len(activities))
         result.messages += outcome.delivered
         if outcome.status == SENT:
             if job.kind == nudges.DIGEST:
@@ -218,16 +230,16 @@ class NudgePass:
         else:
             result.failed.append(job.key)
 
-    async def _send(self, job: _Job) -> Outcome:
+    async def _send(self, job: _Job, activities: list[Activity]) -> Outcome:
         if job.reference is not None:
-            return await self._sender.send(job.reference, job.activities, job.tenant_id)
+            return await self._sender.send(job.reference, activities, job.tenant_id)
         home = job.create_in
         assert home is not None
         return await self._sender.create_personal(
             home.service_url, job.tenant_id, home.reference.get("bot") or {}, job.user_id,
-            job.activities, home.reference.get("channelId") or "msteams")
+            activities, home.reference.get("channelId") or "msteams")
 
-    def _record(self, job: _Job, outcome: Outcome, now: datetime) -> None:
+    def _record(self, job: _Job, outcome: Outcome, now: datetime, parts: int) -> None:
         day = now.date()
         if outcome.reference is not None and outcome.conversation_id:
             with session(self._engine) as s, s.begin():
@@ -240,7 +252,7 @@ class NudgePass:
             if outcome.status != SENT:
                 log.error("%s to %s: only %d of %d messages went out (%s); not resent, to "
                           "avoid duplicates", job.kind, job.key, outcome.delivered,
-                          len(job.activities), outcome.detail)
+                          parts, outcome.detail)
             nudges.finish(self._engine, job.key, job.kind, day, self.worker, nudges.SENT, now)
         elif outcome.status == GONE:
             reason = f"{outcome.detail} on {day.isoformat()}"
