@@ -187,7 +187,7 @@ def _roles(settings: Settings, _args: argparse.Namespace) -> int:
 
 def _nudge(settings: Settings, args: argparse.Namespace) -> int:
     """One nudge pass now, then exit: for cron, operations and tests."""
-    components = build(settings)
+    components = build(settings, _database(settings))  # like the other tools: no demo data
     now = nudges.local_now(settings.timezone, settings.fixed_today)
     if args.at:
         try:
