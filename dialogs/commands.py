@@ -31,7 +31,8 @@ class Ask:
     lang: str
     today: date
     engine: Engine
-    permissions: frozenset[Permission] = frozenset({Permission.READ})
+    # None = look them up when a command needs more than READ (most turns don't).
+    permissions: frozenset[Permission] | None = None
     # Who asks, and where (empty in tests that don't need it).
     user_id: str = ""  # AAD object id when Teams sends one, else the channel's user id
     user_name: str = ""
@@ -101,10 +102,14 @@ class NotAllowed(Exception):
 
 def dispatch(ask: Ask) -> Answer:
     cmd = REGISTRY[ask.intent.name]
-    if cmd.permission not in ask.permissions:
-        if cmd.refusal is not None:
-            return cmd.refusal(ask)
-        raise NotAllowed(cmd)
+    if cmd.permission is not Permission.READ:  # everyone reads; no lookup needed
+        granted = ask.permissions
+        if granted is None:
+            granted = permissions_of(ask.engine, ask.user_id)
+        if cmd.permission not in granted:
+            if cmd.refusal is not None:
+                return cmd.refusal(ask)
+            raise NotAllowed(cmd)
     return cmd.handler(ask)
 
 
@@ -123,7 +128,6 @@ def ask_for(activity: Activity, intent: Intent, engine: Engine, today: date,
         lang=reply_language(activity.locale, intent.language),
         today=today,
         engine=engine,
-        permissions=permissions_of(engine, user_id),
         user_id=user_id,
         user_name=(sender.name or "") if sender else "",
         conversation_id=conversation.id if conversation else "",

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
+from threading import Lock
 
+from sqlalchemy import func
 from sqlmodel import Session, select
 
 from storage.domain import normalize
@@ -15,6 +17,39 @@ from storage.models import Unit, UnitAlias
 class UnitMatch:
     unit: Unit | None
     suggestions: list[Unit]
+
+
+_CACHE: dict[str, tuple[tuple[int, ...], dict[str, Unit]]] = {}
+_CACHE_LOCK = Lock()
+
+
+def _lookup_index(session: Session) -> dict[str, Unit]:
+    """unit_index for reading, rebuilt only when units or aliases were added (by any
+    instance): a one-row fingerprint query instead of loading and normalising every name on
+    every question. Units are never renamed or deleted, so counts and max ids suffice."""
+    fingerprint = tuple(
+        session.execute(
+            select(func.count(), func.coalesce(func.max(Unit.id), 0))
+            .select_from(Unit)
+            .add_columns(
+                select(func.count()).select_from(UnitAlias).scalar_subquery(),
+                select(func.coalesce(func.max(UnitAlias.id), 0)).scalar_subquery(),
+            )
+        ).one()
+    )
+    key = str(session.get_bind().url)
+    with _CACHE_LOCK:
+        cached = _CACHE.get(key)
+    if cached and cached[0] == fingerprint:
+        return cached[1]
+    index = unit_index(session)
+    # Detached copies: shared read-only between threads and sessions.
+    plain = {name: Unit(id=u.id, name=u.name, parent_id=u.parent_id) for name, u in index.items()}
+    # Users often type without å/ä/ö; match folded forms too.
+    plain.update({fold(k): u for k, u in list(plain.items()) if fold(k) not in plain})
+    with _CACHE_LOCK:
+        _CACHE[key] = (fingerprint, plain)
+    return plain
 
 
 def unit_index(session: Session) -> dict[str, Unit]:
@@ -84,9 +119,7 @@ def fold(key: str) -> str:
 
 def resolve_unit(session: Session, text: str, limit: int = 3) -> UnitMatch:
     """Exact name/alias, then a unique word-prefix match, then fuzzy suggestions."""
-    index = unit_index(session)
-    # Users often type without å/ä/ö; compare folded forms too.
-    index.update({fold(k): u for k, u in list(index.items()) if fold(k) not in index})
+    index = _lookup_index(session)
     key = normalize(text).strip(" ?!.,:;'\"")
     if not key:
         return UnitMatch(None, [])
