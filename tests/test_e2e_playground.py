@@ -12,6 +12,7 @@ Screenshots of every step, the bot's and the Playground's logs land in artifacts
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import signal
@@ -64,6 +65,12 @@ def tail(path: Path, lines: int = 40) -> str:
     return "\n".join(text.splitlines()[-lines:])
 
 
+def die_with_parent() -> None:
+    """In the child before exec: the kernel kills it when pytest dies, even by SIGKILL, so a
+    killed test run leaves no bot or Playground behind (Linux PR_SET_PDEATHSIG)."""
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)
+
+
 @contextmanager
 def started(name: str, command: list[str], env: dict[str, str], cwd: Path) -> Iterator[Any]:
     """A process in its own session, with output in artifacts/e2e/NAME.log; it and all its
@@ -71,7 +78,8 @@ def started(name: str, command: list[str], env: dict[str, str], cwd: Path) -> It
     log = ARTIFACTS / f"{name}.log"
     with log.open("w", encoding="utf-8") as out:
         process = subprocess.Popen(command, cwd=cwd, env=env, stdout=out,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
+                                   stderr=subprocess.STDOUT, start_new_session=True,
+                                   preexec_fn=die_with_parent)
         try:
             yield process, log
         finally:
@@ -111,8 +119,7 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
                                "(apt-get install chromium)")
     assert PLAYGROUND_CLI.exists(), "the Agents Playground is missing: run npm ci"
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    for old in ARTIFACTS.glob("*.png"):
-        old.unlink()
+    (ARTIFACTS / "failure.png").unlink(missing_ok=True)
     work = tmp_path_factory.mktemp("e2e")
     bot_port, playground_port = free_port(), free_port()
     base_env = {k: v for k, v in os.environ.items()
@@ -145,7 +152,8 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         }
         try:
             run = subprocess.run(["node", str(DRIVER), str(plan)], cwd=ROOT, env=driver_env,
-                                 capture_output=True, text=True, timeout=DRIVER_TIMEOUT)
+                                 capture_output=True, text=True, timeout=DRIVER_TIMEOUT,
+                                 preexec_fn=die_with_parent)
         except subprocess.TimeoutExpired as expired:
             pytest.fail(f"the Playground driver did not finish within {DRIVER_TIMEOUT} s:\n"
                         f"{expired.stderr}\nbot log:\n{tail(bot_log)}")
@@ -242,4 +250,4 @@ def test_no_step_failed_and_screenshots_were_saved(session: dict[str, Any]) -> N
     for line in session["transcript"]:
         assert "went wrong" not in line and "gick fel" not in line, line
     for step in session["steps"]:
-        assert Path(step["screenshot"]).stat().st_size > 10_000, step["screenshot"]
+        assert step["screenshot_bytes"] > 10_000, step["screenshot"]

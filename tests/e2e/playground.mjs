@@ -145,12 +145,13 @@ try {
     const seenInvokes = invokes.length;
     const card = await run(page, step);
     const screenshot = path.join(ARTIFACTS, `${String(i + 1).padStart(2, "0")}-${slug(step.name)}.png`);
-    await page.screenshot({ path: screenshot });
+    const png = await page.screenshot({ path: screenshot });
     report.steps.push({
       name: step.name,
       card: await observe(card),
       invokes: invokes.slice(seenInvokes),
       screenshot,
+      screenshot_bytes: png.length,
     });
   }
 } catch (error) {
