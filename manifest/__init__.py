@@ -1,0 +1,1 @@
+"""The Teams app package: manifest template, Swedish localization, icons, packaging."""
