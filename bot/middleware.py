@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import html
+import json
 import logging
 import re
+import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 
 from botbuilder.core import Middleware, TurnContext
@@ -54,7 +58,8 @@ class QuestionTextMiddleware(Middleware):
         text = TurnContext.remove_recipient_mention(activity) if activity.entities else (
             activity.text or ""
         )
-        text = _HTML_TAG.sub(" ", _AT_TAG.sub(" ", text or ""))
+        # Teams may send HTML (with &nbsp; and friends) from its rich-text box.
+        text = html.unescape(_HTML_TAG.sub(" ", _AT_TAG.sub(" ", text or "")))
         activity.text = " ".join(text.split())[:MAX_QUESTION_CHARS]
         await logic()
 
@@ -104,12 +109,40 @@ class ConversationReferenceMiddleware(Middleware):
     """Remembers every conversation the bot hears from (upserted, with its tenant), so that
     nudges can be sent there later. A failure to record is logged and never stops the turn."""
 
+    # A known, unchanged reference is not written again for a while: saves a database round
+    # trip on nearly every turn. Short enough that a conversation switched off elsewhere (403)
+    # is reactivated soon after its next message.
+    RECHECK_SECONDS = 600.0
+    MAX_REMEMBERED = 10_000
+
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+        self._recorded: OrderedDict[str, tuple[str, float]] = OrderedDict()
 
     def _record(self, info: ConversationInfo) -> None:
         with session(self._engine) as s, s.begin():
             conversations.record(s, info)
+
+    @staticmethod
+    def _fingerprint(info: ConversationInfo) -> str:
+        # The replied-to activity id changes every turn and is not stored; leave it out.
+        reference = {k: v for k, v in info.reference.items() if k != "activityId"}
+        return json.dumps([info.conversation_type, info.channel_id, info.service_url,
+                           info.tenant_id, info.user_id, reference],
+                          sort_keys=True, default=str)
+
+    def _known(self, info: ConversationInfo) -> bool:
+        fingerprint = self._fingerprint(info)
+        seen = self._recorded.get(info.conversation_id)
+        return seen is not None and seen[0] == fingerprint and (
+            time.monotonic() - seen[1] < self.RECHECK_SECONDS
+        )
+
+    def _remember(self, info: ConversationInfo) -> None:
+        self._recorded[info.conversation_id] = (self._fingerprint(info), time.monotonic())
+        self._recorded.move_to_end(info.conversation_id)
+        while len(self._recorded) > self.MAX_REMEMBERED:
+            self._recorded.popitem(last=False)
 
     async def on_turn(
         self, context: TurnContext, logic: Callable[[], Awaitable[None]]
@@ -117,9 +150,10 @@ class ConversationReferenceMiddleware(Middleware):
         activity = context.activity
         internal = activity.type == ActivityTypes.event and activity.name in _INTERNAL_EVENTS
         info = None if internal else conversation_info(activity)
-        if info is not None:
+        if info is not None and not self._known(info):
             try:
                 await asyncio.to_thread(self._record, info)
+                self._remember(info)
             except Exception:
                 log.exception("could not record the conversation reference of %s",
                               info.conversation_id)
