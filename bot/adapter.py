@@ -211,7 +211,8 @@ class _BearerPolicy(AsyncHTTPPolicy):
         return await self.next.send(request, **kwargs)
 
 
-def _retry_after(headers: Any) -> float | None:
+def retry_after_seconds(headers: Any) -> float | None:
+    """Seconds a Retry-After header asks for (delta-seconds or an HTTP date); None if absent."""
     value = headers.get("Retry-After") if headers else None
     if not value:
         return None
@@ -244,7 +245,7 @@ class _RetryPolicy(AsyncHTTPPolicy):
                 if status not in RETRY_STATUSES or last:
                     return response
                 wait = delays[attempt] * random.uniform(0.75, 1.25)
-                after = _retry_after(response.http_response.headers)
+                after = retry_after_seconds(response.http_response.headers)
                 if after is not None:
                     wait = max(wait, min(after, MAX_RETRY_AFTER))
                 reason = f"HTTP {status}"

@@ -20,7 +20,6 @@ import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import aiohttp
@@ -32,6 +31,8 @@ from botbuilder.schema import (
     ConversationReference,
 )
 from botframework.connector.models import ErrorResponseException
+
+from bot.adapter import retry_after_seconds
 
 log = logging.getLogger("laget.proactive")
 
@@ -144,19 +145,6 @@ def _status(exc: ErrorResponseException) -> int:
 
 def _headers(exc: ErrorResponseException) -> Any:
     return getattr(exc.response, "headers", None)
-
-
-def retry_after_seconds(headers: Any) -> float | None:
-    value = headers.get("Retry-After") if headers else None
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        try:
-            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-        except (TypeError, ValueError):
-            return None
 
 
 def backoff_delay(attempt: int, retry_after: float | None, base: float = BASE_DELAY_SECONDS,
