@@ -98,14 +98,23 @@ def digest_cards(lang: str, groups: list[tuple[str, list[NudgeItem]]], today: da
                 today=day(today))
     blocks = [[_unit_heading(unit)] + [_item(lang, i, today) for i in group]
               for unit, group in groups]
-    fixed = _size(card([heading(t(lang, "digest_title")), subtle(summary), subtle("x" * 20)]))
+    return _parts(lang, "digest_title", [subtle(summary)], blocks)
+
+
+def _parts(lang: str, title_key: str, intro: list[Element], blocks: list[list[Element]],
+           actions: list[Element] | None = None) -> list[Card]:
+    """Blocks packed into as many cards as the size limit needs, titled 'del 2 av 3';
+    the actions go on the last part."""
+    # Room for the longest title suffix, so packing holds whatever the part numbers.
+    fixed = _size(card([heading(t(lang, title_key) + "x" * 20), *intro], actions))
     pages = _pack(blocks, fixed)
     cards = []
     for number, page in enumerate(pages, start=1):
-        title = t(lang, "digest_title")
+        title = t(lang, title_key)
         if len(pages) > 1:
             title += f" ({t(lang, 'digest_part', part=number, parts=len(pages))})"
-        cards.append(card([heading(title), subtle(summary), *page]))
+        cards.append(card([heading(title), *intro, *page],
+                          actions if number == len(pages) else None))
     return cards
 
 
@@ -131,17 +140,7 @@ def reminder_cards(lang: str, items: list[ReminderItem], today: date, stale_days
     blocks = [[_unit_heading(unit), *elements] for unit, elements in groups.items()]
     actions = [ask_action(t(lang, "snooze_week"), t(lang, "snooze_question")),
                ask_action(t(lang, "reminders_off_button"), t(lang, "reminders_off_question"))]
-    fixed = _size(card([heading(t(lang, "reminder_title")), text(t(lang, "reminder_intro"))],
-                       actions))
-    pages = _pack(blocks, fixed)
-    cards = []
-    for number, page in enumerate(pages, start=1):
-        title = t(lang, "reminder_title")
-        if len(pages) > 1:
-            title += f" ({t(lang, 'digest_part', part=number, parts=len(pages))})"
-        cards.append(card([heading(title), text(t(lang, "reminder_intro")), *page],
-                          actions if number == len(pages) else None))
-    return cards
+    return _parts(lang, "reminder_title", [text(t(lang, "reminder_intro"))], blocks, actions)
 
 
 def reminder_text(lang: str, items: list[ReminderItem]) -> str:
