@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import html
-import json
 import logging
 import re
 import time
@@ -117,30 +116,36 @@ class ConversationReferenceMiddleware(Middleware):
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        self._recorded: OrderedDict[str, tuple[str, float]] = OrderedDict()
+        self._recorded: OrderedDict[str, tuple[tuple[str | None, ...], float]] = OrderedDict()
 
     def _record(self, info: ConversationInfo) -> None:
         with session(self._engine) as s, s.begin():
             conversations.record(s, info)
 
     @staticmethod
-    def _fingerprint(info: ConversationInfo) -> str:
-        # The replied-to activity id changes every turn and is not stored; leave it out.
-        reference = {k: v for k, v in info.reference.items() if k != "activityId"}
-        return json.dumps([info.conversation_type, info.channel_id, info.service_url,
-                           info.tenant_id, info.user_id, reference],
-                          sort_keys=True, default=str)
+    def _fingerprint(activity: Activity) -> tuple[str | None, ...]:
+        """What the stored reference is made of, read straight off the activity: cheaper
+        than building the reference (msrest serialisation) on every turn just to compare."""
+        c, sender, bot = activity.conversation, activity.from_property, activity.recipient
+        return (
+            c.conversation_type if c else None, activity.channel_id, activity.service_url,
+            tenant_of(activity), activity.locale,
+            sender.id if sender else None, sender.name if sender else None,
+            sender.aad_object_id if sender else None,
+            bot.id if bot else None, bot.name if bot else None,
+        )
 
-    def _known(self, info: ConversationInfo) -> bool:
-        fingerprint = self._fingerprint(info)
-        seen = self._recorded.get(info.conversation_id)
-        return seen is not None and seen[0] == fingerprint and (
+    def _known(self, activity: Activity) -> bool:
+        conversation = activity.conversation
+        seen = self._recorded.get(conversation.id if conversation else "")
+        return seen is not None and seen[0] == self._fingerprint(activity) and (
             time.monotonic() - seen[1] < self.RECHECK_SECONDS
         )
 
-    def _remember(self, info: ConversationInfo) -> None:
-        self._recorded[info.conversation_id] = (self._fingerprint(info), time.monotonic())
-        self._recorded.move_to_end(info.conversation_id)
+    def _remember(self, activity: Activity) -> None:
+        key = activity.conversation.id
+        self._recorded[key] = (self._fingerprint(activity), time.monotonic())
+        self._recorded.move_to_end(key)
         while len(self._recorded) > self.MAX_REMEMBERED:
             self._recorded.popitem(last=False)
 
@@ -149,11 +154,11 @@ class ConversationReferenceMiddleware(Middleware):
     ) -> None:
         activity = context.activity
         internal = activity.type == ActivityTypes.event and activity.name in _INTERNAL_EVENTS
-        info = None if internal else conversation_info(activity)
-        if info is not None and not self._known(info):
+        info = None if internal or self._known(activity) else conversation_info(activity)
+        if info is not None:
             try:
                 await asyncio.to_thread(self._record, info)
-                self._remember(info)
+                self._remember(activity)
             except Exception:
                 log.exception("could not record the conversation reference of %s",
                               info.conversation_id)

@@ -6,7 +6,7 @@ import difflib
 from dataclasses import dataclass
 from threading import Lock
 
-from sqlalchemy import func
+from sqlalchemy import text
 from sqlmodel import Session, select
 
 from storage.domain import normalize
@@ -20,6 +20,11 @@ class UnitMatch:
 
 
 _CACHE: dict[str, tuple[tuple[int, ...], dict[str, Unit]]] = {}
+# Plain SQL: this runs on every question, and needs no ORM compilation.
+_FINGERPRINT = text(
+    "SELECT (SELECT count(*) FROM unit), (SELECT coalesce(max(id), 0) FROM unit),"
+    " (SELECT count(*) FROM unit_alias), (SELECT coalesce(max(id), 0) FROM unit_alias)"
+)
 _CACHE_LOCK = Lock()
 
 
@@ -27,16 +32,7 @@ def _lookup_index(session: Session) -> dict[str, Unit]:
     """unit_index for reading, rebuilt only when units or aliases were added (by any
     instance): a one-row fingerprint query instead of loading and normalising every name on
     every question. Units are never renamed or deleted, so counts and max ids suffice."""
-    fingerprint = tuple(
-        session.execute(
-            select(func.count(), func.coalesce(func.max(Unit.id), 0))
-            .select_from(Unit)
-            .add_columns(
-                select(func.count()).select_from(UnitAlias).scalar_subquery(),
-                select(func.coalesce(func.max(UnitAlias.id), 0)).scalar_subquery(),
-            )
-        ).one()
-    )
+    fingerprint = tuple(session.execute(_FINGERPRINT).one())
     key = str(session.get_bind().url)
     with _CACHE_LOCK:
         cached = _CACHE.get(key)
