@@ -46,6 +46,8 @@ PLAN: list[dict[str, Any]] = [
     {"name": "update saved", "fill": {"radios": ["Completed", "On plan"], "text": COMMENT,
                                       "date": "2025-12-31"}, "press": "Save"},
     {"name": "overdue after the update", "say": "which assignments are overdue?"},
+    {"name": "channel post with a mention", "channel": "General", "mention": "Test Bot",
+     "post": "overdue for Stab"},
 ]
 
 
@@ -243,6 +245,15 @@ def test_update_through_the_cards_inputs_and_button(session: dict[str, Any]) -> 
 def test_the_update_is_kept(session: dict[str, Any]) -> None:
     shown = card(session, "overdue after the update")
     assert "Overdue assignments (4)" in shown["text"]
+    assert "koldioxidbudgeten" not in shown["text"]
+
+
+def test_channel_post_that_mentions_the_bot(session: dict[str, Any]) -> None:
+    """In a team's channel the bot answers a new post that @mentions it, in its thread; the
+    update made in the personal chat shows there too."""
+    shown = card(session, "channel post with a mention")
+    assert "Overdue assignments – Stab och planering (1)" in shown["text"]
+    assert "kontinuitetshantering" in shown["text"]
     assert "koldioxidbudgeten" not in shown["text"]
 
 

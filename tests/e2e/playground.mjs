@@ -12,10 +12,14 @@
 //                                           last card, wait for a new or changed card
 //   {"fill": {"radios": ["Completed"], "text": "...", "date": "2025-12-31"},
 //    "press": "Save"}                       set the last card's inputs, then press
+//   {"channel": "General", "post": "text", "mention": "Test Bot"}
+//                                           open a Teams channel, start a new post that
+//                                           @mentions the bot, wait for its card
 // Each step reports {name, card: {text, facts, buttons, inputs}, invokes, screenshot}; the
 // greeting card the bot sends on installation is reported as "welcome".
 // The Playground's log panel repeats message text, so nothing here matches bare text: cards
-// are found by class (.fai-OutputCard = a bot message, .ac-adaptiveCard = a rendered card).
+// are found by class (.fai-OutputCard = a bot message in a chat, .fui-Card = a channel post,
+// .ac-adaptiveCard = a rendered card).
 
 import fs from "node:fs";
 import path from "node:path";
@@ -28,7 +32,8 @@ const CHROMIUM_FLAGS = [
   "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
   "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ];
-const CARD = ".fai-OutputCard .ac-adaptiveCard";
+const CARD = ".fai-OutputCard .ac-adaptiveCard, .fui-Card .ac-adaptiveCard";
+const MESSAGES = ".fai-OutputCard, .fui-Card";
 const INPUT = 'div[contenteditable="true"][role="textbox"]';
 const SEND = 'button[aria-label="Send Message"]';
 
@@ -58,20 +63,20 @@ async function observe(card) {
   });
 }
 
-/** Run `action`, then wait for the bot's next card: a new message with a card, or a card
- * replaced in place (an Action.Execute's answer) showing text no card showed before. */
+/** Run `action`, then wait for the bot's next card: a card element that wasn't there
+ * before (a new message; channels list the newest post first), or one whose text changed (a
+ * card replaced in place by an Action.Execute's answer). */
 async function nextCard(page, action) {
-  const before = await page.locator(CARD).allInnerTexts();
+  await page.evaluate((selector) => {
+    for (const card of document.querySelectorAll(selector)) {
+      card.dataset.e2eText = card.innerText;
+    }
+  }, CARD);
   await action();
   const handle = await page.waitForFunction(
-    ([selector, seen]) => {
-      const cards = [...document.querySelectorAll(selector)];
-      const last = cards[cards.length - 1];
-      if (cards.length > seen.length) return last.innerText.trim() ? last : null;
-      const known = new Set(seen);
-      return cards.reverse().find((c) => c.innerText.trim() && !known.has(c.innerText)) || null;
-    },
-    [CARD, before],
+    (selector) => [...document.querySelectorAll(selector)].find((card) => card.innerText.trim()
+      && (card.dataset.e2eText === undefined || card.dataset.e2eText !== card.innerText)) || null,
+    CARD,
     { timeout: STEP_TIMEOUT },
   );
   await page.waitForTimeout(300); // let the card finish rendering (images, layout)
@@ -83,7 +88,7 @@ async function nextCard(page, action) {
  * with it. */
 async function settle(page, quietMs = 800) {
   const deadline = Date.now() + STEP_TIMEOUT;
-  const snapshot = () => page.locator(".fai-OutputCard").allInnerTexts().then((t) => t.join("\u0000"));
+  const snapshot = () => page.locator(MESSAGES).allInnerTexts().then((t) => t.join("\u0000"));
   let last = await snapshot();
   let since = Date.now();
   while (Date.now() - since < quietMs) {
@@ -95,6 +100,20 @@ async function settle(page, quietMs = 800) {
 }
 
 async function run(page, step) {
+  if (step.channel !== undefined) {
+    await page.getByText(step.channel, { exact: true }).first().click({ timeout: STEP_TIMEOUT });
+    await page.getByRole("button", { name: "Post", exact: true }).waitFor({ timeout: STEP_TIMEOUT });
+    await settle(page); // the bot's greeting in the channel, on installation in the team
+    return nextCard(page, async () => {
+      const box = page.locator(INPUT).first(); // "Start a new post"
+      await box.click();
+      await box.pressSequentially(`@${step.mention.slice(0, 3)}`);
+      await page.locator('#typeahead-menu [role="menuitem"]', { hasText: step.mention })
+        .click({ timeout: STEP_TIMEOUT });
+      await box.pressSequentially(` ${step.post}`);
+      await page.getByRole("button", { name: "Post", exact: true }).click();
+    });
+  }
   if (step.say !== undefined) {
     return nextCard(page, async () => {
       const box = page.locator(INPUT);
@@ -159,7 +178,7 @@ try {
   if (page) await page.screenshot({ path: path.join(ARTIFACTS, "failure.png") }).catch(() => {});
 } finally {
   if (page) {
-    report.transcript = await page.locator(".fai-OutputCard").allInnerTexts().catch(() => []);
+    report.transcript = await page.locator(MESSAGES).allInnerTexts().catch(() => []);
   }
   if (browser) await browser.close().catch(() => {});
 }
