@@ -83,7 +83,8 @@ def update_card(lang: str, a: AssignmentView, today: date) -> Card:
 
 def saved_text(lang: str, a: AssignmentView, changes: str) -> str:
     described = describe_changes(lang, changes)
-    return t(lang, "saved", title=a.title, changes=f": {described}" if described
+    # The sentence ends with its own full stop; titles often end with one too.
+    return t(lang, "saved", title=a.title.rstrip("."), changes=f": {described}" if described
              else t(lang, "no_changes"))
 
 

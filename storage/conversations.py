@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from storage.models import ConversationRef
@@ -85,9 +86,15 @@ def record(session: Session, info: ConversationInfo) -> RefView:
             user_id=user_id,
             reference=encoded,
         )
-        session.add(row)
-        session.flush()
-        return _view(row)
+        try:
+            # installationUpdate and conversationUpdate arrive together: both may insert.
+            with session.begin_nested():
+                session.add(row)
+            return _view(row)
+        except IntegrityError:
+            row = session.exec(
+                select(ConversationRef).where(ConversationRef.conversation_id == conversation_id)
+            ).one()
     wanted = {
         "conversation_type": info.conversation_type or row.conversation_type,
         "channel_id": info.channel_id or row.channel_id,
