@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -279,6 +280,22 @@ async def test_two_concurrent_passes_send_each_nudge_once(bot: BotClient,
     assert first.already_done + other.already_done == len(conversations)
     for conversation_id in conversations:
         assert len(digests(bot, conversation_id)) == 1, conversation_id
+
+
+async def test_two_nudge_processes_at_once_send_each_nudge_once(bot: BotClient,
+                                                                database_url: str) -> None:
+    """Two instances (separate `app.py nudge` processes) on one database, at the same time."""
+    conversations = [f"19:proc-{i}@thread.tacv2" for i in range(12)]
+    for conversation_id in conversations:
+        await subscribe(bot, "prenumerera", conversation_id)
+    before = len(bot.channel.received)
+    outputs = await asyncio.gather(
+        *(_nudge_subprocess(database_url, "--at", "2025-09-30T08:05") for _ in range(2)))
+    sent = [int(re.search(r"(\d+) digests", out)[1]) for out in outputs]  # type: ignore[index]
+    assert sum(sent) == len(conversations), outputs
+    for conversation_id in conversations:
+        assert len(digests(bot, conversation_id)) == 1, conversation_id
+    assert len(bot.channel.received) == before + len(conversations)
 
 
 # --- personal reminders -------------------------------------------------------------------
