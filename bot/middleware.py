@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import html
 import logging
 import re
@@ -18,7 +17,7 @@ from bot.understanding import reply_language
 from cards.update import UPDATE_VERB
 from storage import conversations
 from storage.conversations import ConversationInfo
-from storage.db import session
+from storage.db import run, session
 
 log = logging.getLogger("laget.middleware")
 MAX_QUESTION_CHARS = 500
@@ -157,7 +156,7 @@ class ConversationReferenceMiddleware(Middleware):
         info = None if internal or self._known(activity) else conversation_info(activity)
         if info is not None:
             try:
-                await asyncio.to_thread(self._record, info)
+                await run(self._engine, self._record, info)
                 self._remember(activity)
             except Exception:
                 log.exception("could not record the conversation reference of %s",

@@ -5,7 +5,6 @@ Dialog state lives in the SQL Storage, so any bot instance can continue the wait
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 from collections.abc import Callable
 from datetime import date
@@ -27,6 +26,7 @@ import dialogs.subscriptions  # noqa: F401  (registers the nudge commands)
 import dialogs.updates  # noqa: F401  (registers the update commands)
 from bot.understanding import Intent, understand
 from dialogs.commands import Answer, answer, ask_for
+from storage.db import run
 
 UNIT_PROMPT = "unit_prompt"
 PENDING = "pending_intent"
@@ -58,8 +58,7 @@ class MainDialog(ComponentDialog):
 
     async def _ask(self, step: WaterfallStepContext, intent: Intent) -> Answer:
         ask = ask_for(step.context.activity, intent, self._engine, self._today())
-        # Queries are synchronous SQLAlchemy; keep them off the event loop.
-        return await asyncio.to_thread(answer, ask)
+        return await run(self._engine, answer, ask)
 
     async def _answer_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         intent = understand(step.context.activity.text or "")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -16,7 +15,7 @@ from cards import update as update_cards
 from cards.texts import t
 from dialogs.commands import Answer, Ask, Permission, answer, ask_for, command
 from storage import queries
-from storage.db import session
+from storage.db import run, session
 from storage.models import Assignment
 from storage.roles import Principal, is_admin, managed_unit_ids, may_update, unit_managers
 from storage.updates import Refusal, UpdateRefused, apply_update, parse_submission
@@ -148,5 +147,4 @@ async def card_action(
     else:
         return None
     ask = ask_for(activity, intent, engine, today(), payload=data or None)
-    # The update is synchronous SQLAlchemy; keep it off the event loop.
-    return await asyncio.to_thread(answer, ask)
+    return await run(engine, answer, ask)
