@@ -327,27 +327,33 @@ class _CachedConnectorFactory(ConnectorFactory):
         return client
 
 
-class _CardPassThroughSerializer(Serializer):
-    """msrest serialises an Adaptive Card (a plain JSON dict in attachment.content) node by
-    node, ~3 ms per card reply; a card dict is JSON already, so it is put in as it is."""
+def model_json(value: Any) -> Any:
+    """A Bot Framework model as the JSON msrest would send, without msrest's per-node type
+    dispatch and validation (~5 ms per reply; this is ~0.2 ms). Same output for the schema's
+    models: none flattens keys, has read-only fields or serialises additional_properties."""
+    if isinstance(value, Model):
+        out: dict[str, Any] = {}
+        for attr, spec in value._attribute_map.items():  # noqa: SLF001
+            item = getattr(value, attr, None)
+            if item is not None:
+                out[spec["key"]] = model_json(item)
+        return out
+    if isinstance(value, list | tuple):
+        return [model_json(v) for v in value]
+    if isinstance(value, dict):
+        return {k: model_json(v) for k, v in value.items()}
+    if isinstance(value, datetime):
+        return Serializer.serialize_iso(value)
+    if isinstance(value, bytes | bytearray):
+        return Serializer.serialize_bytearray(value)
+    return value
 
+
+class _FastActivitySerializer(Serializer):
     def body(self, data: Any, data_type: str, **kwargs: Any) -> Any:
-        attachments = getattr(data, "attachments", None) if data_type == "Activity" else None
-        if not attachments:
-            return super().body(data, data_type, **kwargs)
-        contents = [a.content for a in attachments]
-        try:
-            for attachment in attachments:
-                if isinstance(attachment.content, dict):
-                    attachment.content = None
-            body = super().body(data, data_type, **kwargs)
-        finally:
-            for attachment, content in zip(attachments, contents, strict=True):
-                attachment.content = content
-        for serialised, content in zip(body["attachments"], contents, strict=True):
-            if isinstance(content, dict):
-                serialised["content"] = content
-        return body
+        if data_type == "Activity" and isinstance(data, Activity):
+            return model_json(data)
+        return super().body(data, data_type, **kwargs)
 
 
 def _connector_client(service_url: str, tokens: _TokenSource,
@@ -360,7 +366,7 @@ def _connector_client(service_url: str, tokens: _TokenSource,
     )
     client = ConnectorClient(tokens.credentials, base_url=service_url,
                              custom_configuration=config)
-    serializer = _CardPassThroughSerializer(
+    serializer = _FastActivitySerializer(
         {k: v for k, v in connector_models.__dict__.items() if isinstance(v, type)}
     )
     client.conversations._serialize = serializer  # noqa: SLF001

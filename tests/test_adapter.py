@@ -375,16 +375,51 @@ async def test_a_crash_in_one_turn_does_not_affect_concurrent_ones(
                 assert "gick fel" not in replies[f"conv-{i}"]
 
 
-def test_card_replies_serialise_exactly_as_msrest_does() -> None:
+def _reply_variants() -> list:
+    from datetime import UTC, datetime
+
     from botbuilder.core import CardFactory, MessageFactory
-    from botframework.connector import models
-    from msrest.serialization import Serializer
+    from botbuilder.schema import (
+        Activity,
+        CardAction,
+        ChannelAccount,
+        ConversationAccount,
+        HeroCard,
+        Mention,
+        SuggestedActions,
+    )
 
     from cards.help import help_card
 
+    card = MessageFactory.attachment(CardFactory.adaptive_card(help_card("sv")))
+    card.text, card.reply_to_id = "Hjälp", "a-1"
+    hero = MessageFactory.attachment(CardFactory.hero_card(HeroCard(
+        title="T", buttons=[CardAction(type="imBack", title="Ja", value="ja")])))
+    text = MessageFactory.text("hej", input_hint="acceptingInput")
+    text.suggested_actions = SuggestedActions(actions=[CardAction(type="imBack", title="A",
+                                                                  value="a")])
+    full = Activity(
+        type="message", id="x", timestamp=datetime(2025, 9, 30, 8, 0, 1, 123000, tzinfo=UTC),
+        service_url="https://smba.example/", channel_id="msteams",
+        from_property=ChannelAccount(id="28:bot", name="Läget"),
+        recipient=ChannelAccount(id="29:u", name="Anna", aad_object_id="aad"),
+        conversation=ConversationAccount(id="19:c", conversation_type="channel",
+                                         tenant_id="t"),
+        text="<at>Anna</at> ✓ åäö", locale="sv-SE", channel_data={"notification":
+                                                                {"alert": True}},
+        entities=[Mention(mentioned=ChannelAccount(id="29:u", name="Anna"),
+                          text="<at>Anna</at>", type="mention")],
+        value={"nested": [1, {"a": None}]},
+    )
+    typing = Activity(type="typing")
+    return [card, hero, text, full, typing]
+
+
+def test_replies_serialise_exactly_as_msrest_does() -> None:
+    from botframework.connector import models
+    from msrest.serialization import Serializer
+
     classes = {k: v for k, v in models.__dict__.items() if isinstance(v, type)}
-    activity = MessageFactory.attachment(CardFactory.adaptive_card(help_card("sv")))
-    activity.text, activity.reply_to_id = "Hjälp", "a-1"
-    fast = bot.adapter._CardPassThroughSerializer(classes).body(activity, "Activity")
-    assert fast == Serializer(classes).body(activity, "Activity")
-    assert activity.attachments[0].content == help_card("sv")  # put back untouched
+    for activity in _reply_variants():
+        fast = bot.adapter._FastActivitySerializer(classes).body(activity, "Activity")
+        assert fast == Serializer(classes).body(activity, "Activity"), activity.type
