@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import fcntl
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -45,9 +46,30 @@ def alembic_config(engine: Engine) -> Config:
     return cfg
 
 
+# Any constant; it names the lock that serialises migrations across instances.
+MIGRATION_LOCK_KEY = 0x4C41474554  # "LAGET"
+
+
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest revision; existing data is kept."""
-    command.upgrade(alembic_config(engine), "head")
+    """Bring the schema to the newest revision; existing data is kept. On PostgreSQL several
+    instances may start at once: an advisory lock lets one migrate while the others wait,
+    then find nothing left to do. On SQLite a lock file does the same for processes on one
+    machine (the server and an `app.py import` started together)."""
+    if engine.dialect.name == "sqlite":
+        database = engine.url.database
+        if not database or database == ":memory:":
+            command.upgrade(alembic_config(engine), "head")
+            return
+        with open(f"{database}.migrate-lock", "a") as lock_file:
+            fcntl.flock(lock_file, fcntl.LOCK_EX)
+            command.upgrade(alembic_config(engine), "head")
+        return
+    with engine.connect() as lock:
+        lock.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+        try:
+            command.upgrade(alembic_config(engine), "head")
+        finally:
+            lock.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY})
 
 
 def healthy(engine: Engine) -> bool:

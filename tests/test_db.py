@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from datetime import date
@@ -36,6 +38,9 @@ def _head(engine: Engine) -> str:
 def _revision(engine: Engine) -> list[str]:
     with engine.connect() as conn:
         return list(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
+
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _counts(engine: Engine) -> dict[str, int]:
@@ -86,6 +91,18 @@ def test_migrate_creates_the_tables_on_a_fresh_database(empty_engine: Engine) ->
     load_demo(empty_engine)
     with session(empty_engine) as s:
         assert summary(s).total == (28, 8)
+
+
+def test_instances_starting_at_once_migrate_once(empty_engine: Engine) -> None:
+    """Four processes call migrate() on a fresh database at the same moment."""
+    url = empty_engine.url.render_as_string(hide_password=False)
+    script = ("import sys; from storage.db import make_engine, migrate; "
+              "migrate(make_engine(sys.argv[1]))")
+    processes = [subprocess.Popen([sys.executable, "-c", script, url], cwd=ROOT,
+                                  stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    failures = [p.communicate(timeout=120)[1] for p in processes if p.wait(timeout=120)]
+    assert failures == []
+    assert _revision(empty_engine) == [_head(empty_engine)]
 
 
 def test_migrate_again_keeps_the_data(engine: Engine) -> None:
