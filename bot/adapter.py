@@ -70,6 +70,7 @@ from msrest.serialization import Model, Serializer
 from msrest.universal_http.aiohttp import AioHttpClientResponse
 from sqlalchemy import exc as sa_exc
 
+from bot.replies import CardAttachment
 from bot.understanding import reply_language
 from cards.texts import t
 from config import Settings
@@ -332,11 +333,13 @@ def model_json(value: Any) -> Any:
     dispatch and validation (~5 ms per reply; this is ~0.2 ms). Same output for the schema's
     models: none flattens keys, has read-only fields or serialises additional_properties."""
     if isinstance(value, Model):
+        # A card from cards/ holds JSON types only: no walk through its hundreds of nodes.
+        as_is = "content" if isinstance(value, CardAttachment) else None
         out: dict[str, Any] = {}
         for attr, spec in value._attribute_map.items():  # noqa: SLF001
             item = getattr(value, attr, None)
             if item is not None:
-                out[spec["key"]] = model_json(item)
+                out[spec["key"]] = item if attr == as_is else model_json(item)
         return out
     if isinstance(value, list | tuple):
         return [model_json(v) for v in value]

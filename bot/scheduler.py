@@ -19,11 +19,11 @@ from typing import Any
 from uuid import uuid4
 
 from aiohttp import web
-from botbuilder.core import CardFactory, MessageFactory
 from botbuilder.schema import Activity
 from sqlalchemy import Engine
 
 from bot.proactive import GONE, SENT, Outcome, ProactiveSender
+from bot.replies import card_activity
 from cards import nudges as nudge_cards
 from storage import conversations, nudges
 from storage.conversations import ConversationInfo
@@ -56,12 +56,7 @@ class PassResult:
 
 
 def _activities(text: str, cards: list[dict[str, Any]]) -> list[Activity]:
-    result = []
-    for card in cards:
-        activity = MessageFactory.attachment(CardFactory.adaptive_card(card))
-        activity.text = text  # the notification's preview text
-        result.append(activity)
-    return result
+    return [card_activity(text, card) for card in cards]  # text: the notification's preview
 
 
 @dataclass(frozen=True)

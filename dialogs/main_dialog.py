@@ -9,7 +9,7 @@ import dataclasses
 from collections.abc import Callable
 from datetime import date
 
-from botbuilder.core import CardFactory, MessageFactory
+from botbuilder.core import MessageFactory
 from botbuilder.dialogs import (
     ComponentDialog,
     DialogTurnResult,
@@ -24,6 +24,7 @@ from sqlalchemy import Engine
 import dialogs.questions  # noqa: F401  (registers the read-only commands)
 import dialogs.subscriptions  # noqa: F401  (registers the nudge commands)
 import dialogs.updates  # noqa: F401  (registers the update commands)
+from bot.replies import card_activity
 from bot.understanding import Intent, understand
 from dialogs.commands import Answer, answer, ask_for
 from storage.db import run
@@ -36,9 +37,7 @@ def reply_activity(answer: Answer) -> Activity:
     """Card replies carry a plain-text summary too, for notifications and card-less clients."""
     if answer.card is None:
         return MessageFactory.text(answer.text)
-    activity = MessageFactory.attachment(CardFactory.adaptive_card(answer.card))
-    activity.text = answer.text
-    return activity
+    return card_activity(answer.text, answer.card)
 
 
 class MainDialog(ComponentDialog):

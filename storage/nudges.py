@@ -28,7 +28,12 @@ from storage.models import (
     Subscription,
     Unit,
 )
-from storage.queries import AssignmentView, _views  # the shared row → view mapping
+from storage.queries import (  # the shared assignment rows and row → view mapping
+    AssignmentView,
+    _assignments_with_unit,
+    _rows,
+    _views,
+)
 from storage.units import resolve_unit
 
 DEFAULT_LEAD_DAYS = 7
@@ -363,17 +368,13 @@ def open_items(session: Session, today: date, horizon_days: int | None,
                unit_ids: set[int] | None = None) -> list[NudgeItem]:
     """Unfinished assignments, due up to today + horizon (None = any date, also none), with
     their latest comment and first comment date; by due date."""
-    query = (
-        select(Assignment, Unit.name)
-        .join(Unit, Unit.id == Assignment.unit_id)
-        .where(Assignment.status != Status.COMPLETED.value)
-    )
+    query = _assignments_with_unit().where(Assignment.status != Status.COMPLETED.value)
     if horizon_days is not None:
         query = query.where(Assignment.due_date <= today + timedelta(days=horizon_days))
     if unit_ids is not None:
         query = query.where(Assignment.unit_id.in_(sorted(unit_ids)))
-    rows = list(session.exec(query.order_by(Assignment.due_date, Assignment.title)))
-    unit_of = {a.id: a.unit_id for a, _ in rows}
+    rows = _rows(session, query.order_by(Assignment.due_date, Assignment.title))
+    unit_of = {row.id: row.unit_id for row in rows}
     first: dict[int, date] = {}
     ids = list(unit_of)
     for start in range(0, len(ids), 5000):  # stay under bind-parameter limits

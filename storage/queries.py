@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import and_, case, func
+from sqlalchemy import Executable, Row, Select, and_, bindparam, case, func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
 from storage.domain import Forecast, Status, days_overdue, deviation, is_overdue, normalize
@@ -99,71 +101,106 @@ class Summary:
         return sum(t[0] for t in totals), sum(t[1] for t in totals)
 
 
-def _views(session: Session, rows: list[tuple[Assignment, str]], comments: int) -> list[
-    AssignmentView
-]:
+# Hot paths run prebuilt Core statements with bind parameters on the session's connection:
+# building a statement and loading ORM entities cost more than SQLite's own work (measured in
+# docs/performance.md). Rows are plain tuples with named columns.
+_ASSIGNMENT_ROW = (
+    Assignment.id, Assignment.kind, Assignment.goal_area, Assignment.title,
+    Unit.name.label("unit"), Assignment.due_date, Assignment.status, Assignment.forecast,
+    Assignment.version, Assignment.unit_id, Assignment.title_key,
+)
+_rank = (
+    func.row_number()
+    .over(
+        partition_by=StatusComment.assignment_id,
+        order_by=(StatusComment.created_at.desc(), StatusComment.id.desc()),
+    )
+    .label("rank")
+)
+_newest = (
+    sa_select(StatusComment.assignment_id, StatusComment.text, StatusComment.author,
+              StatusComment.created_at, StatusComment.changes, _rank)
+    .where(StatusComment.assignment_id.in_(bindparam("ids", expanding=True)))
+    .subquery()
+)
+# The newest few comments of each of a list of assignments, in one query.
+_NEWEST_COMMENTS = (
+    sa_select(_newest.c.assignment_id, _newest.c.text, _newest.c.author, _newest.c.created_at,
+              _newest.c.changes)
+    .where(_newest.c.rank <= bindparam("per_assignment"))
+    .order_by(_newest.c.rank)
+)
+
+
+def _rows(session: Session, stmt: Executable, **params: object) -> Sequence[Row]:
+    return session.connection().execute(stmt, params).all()
+
+
+def _views(session: Session, rows: Sequence[Row], comments: int) -> list[AssignmentView]:
+    """Rows of _assignments_with_unit() → views with each one's newest `comments` comments."""
     by_assignment: dict[int, list[CommentView]] = defaultdict(list)
-    ids = [a.id for a, _ in rows]
+    ids = [row.id for row in rows]
     if ids and comments:
-        # The newest few per assignment, in one query.
-        rank = (
-            func.row_number()
-            .over(
-                partition_by=StatusComment.assignment_id,
-                order_by=(StatusComment.created_at.desc(), StatusComment.id.desc()),
-            )
-            .label("rank")
-        )
-        inner = (
-            select(StatusComment.assignment_id, StatusComment.text, StatusComment.author,
-                   StatusComment.created_at, StatusComment.changes, rank)
-            .where(StatusComment.assignment_id.in_(ids))
-            .subquery()
-        )
-        for aid, text, author, created_at, changes, _ in session.execute(
-            select(inner).where(inner.c.rank <= comments).order_by(inner.c.rank)
+        for aid, text, author, created_at, changes in _rows(
+            session, _NEWEST_COMMENTS, ids=ids, per_assignment=comments
         ):
             by_assignment[aid].append(CommentView(text, author, created_at, changes))
     return [
         AssignmentView(
-            id=a.id,
-            kind=a.kind,
-            goal_area=a.goal_area,
-            title=a.title,
-            unit=unit_name,
-            due_date=a.due_date,
-            status=Status(a.status),
-            forecast=Forecast(a.forecast),
-            version=a.version,
-            comments=by_assignment.get(a.id, []),
+            id=row.id,
+            kind=row.kind,
+            goal_area=row.goal_area,
+            title=row.title,
+            unit=row.unit,
+            due_date=row.due_date,
+            status=Status(row.status),
+            forecast=Forecast(row.forecast),
+            version=row.version,
+            comments=by_assignment.get(row.id, []),
         )
-        for a, unit_name in rows
+        for row in rows
     ]
 
 
-def _assignments_with_unit():  # type: ignore[no-untyped-def]
-    return select(Assignment, Unit.name).join(Unit, Unit.id == Assignment.unit_id)
+def _assignments_with_unit() -> Select:
+    return sa_select(*_ASSIGNMENT_ROW).join(Unit, Unit.id == Assignment.unit_id)
+
+
+_ASSIGNMENT_BY_ID = _assignments_with_unit().where(Assignment.id == bindparam("id"))
 
 
 def get_assignment(session: Session, assignment_id: int, comments: int = 3) -> (
     AssignmentView | None
 ):
-    rows = list(session.exec(_assignments_with_unit().where(Assignment.id == assignment_id)))
-    views = _views(session, rows, comments)
+    views = _views(session, _rows(session, _ASSIGNMENT_BY_ID, id=assignment_id), comments)
     return views[0] if views else None
+
+
+_IS_OVERDUE = and_(Assignment.due_date < bindparam("today"),
+                   Assignment.status != Status.COMPLETED.value)
+_OF_UNIT = Assignment.unit_id == bindparam("unit_id")
+# For all units (False) and for one unit (True): the list in its order, and its length.
+_OVERDUE = {
+    per_unit: _assignments_with_unit().where(_IS_OVERDUE, *where)
+    .order_by(Assignment.due_date, Assignment.title)
+    for per_unit, where in ((False, ()), (True, (_OF_UNIT,)))
+}
+_OVERDUE_PAGE = {
+    per_unit: query.limit(bindparam("limit")).offset(bindparam("offset"))
+    for per_unit, query in _OVERDUE.items()
+}
+_OVERDUE_COUNT = {
+    per_unit: sa_select(func.count()).select_from(Assignment).where(_IS_OVERDUE, *where)
+    for per_unit, where in ((False, ()), (True, (_OF_UNIT,)))
+}
 
 
 def overdue_assignments(
     session: Session, today: date, unit_id: int | None = None, comments: int = 1
 ) -> list[AssignmentView]:
     """Due before today and not completed; oldest due date first."""
-    query = _assignments_with_unit().where(
-        Assignment.due_date < today, Assignment.status != Status.COMPLETED.value
-    )
-    if unit_id is not None:
-        query = query.where(Assignment.unit_id == unit_id)
-    query = query.order_by(Assignment.due_date, Assignment.title)
-    return _views(session, list(session.exec(query)), comments)
+    rows = _rows(session, _OVERDUE[unit_id is not None], today=today, unit_id=unit_id)
+    return _views(session, rows, comments)
 
 
 @dataclass(frozen=True)
@@ -178,32 +215,21 @@ class OverduePage:
     oldest: AssignmentView | None
 
 
-def _overdue_query(today: date, unit_id: int | None):  # type: ignore[no-untyped-def]
-    query = _assignments_with_unit().where(
-        Assignment.due_date < today, Assignment.status != Status.COMPLETED.value
-    )
-    if unit_id is not None:
-        query = query.where(Assignment.unit_id == unit_id)
-    return query.order_by(Assignment.due_date, Assignment.title)
-
-
 def overdue_page(session: Session, today: date, unit_id: int | None = None, page: int = 1,
                  per_page: int = 8, comments: int = 1) -> OverduePage:
     """The same list as overdue_assignments, one page of it (same order, same rules)."""
-    count = select(func.count()).select_from(Assignment).where(
-        Assignment.due_date < today, Assignment.status != Status.COMPLETED.value
-    )
-    if unit_id is not None:
-        count = count.where(Assignment.unit_id == unit_id)
-    total = session.exec(count).one()
+    per_unit = unit_id is not None
+    params: dict[str, object] = {"today": today, "unit_id": unit_id}
+    total = session.connection().execute(_OVERDUE_COUNT[per_unit], params).scalar_one()
+    rows = _OVERDUE_PAGE[per_unit]
     pages = max(1, -(-total // per_page))
     page = min(max(page, 1), pages)
     first = (page - 1) * per_page
-    query = _overdue_query(today, unit_id)
-    items = _views(session, list(session.exec(query.offset(first).limit(per_page))), comments)
+    items = _views(session, _rows(session, rows, **params, limit=per_page, offset=first),
+                   comments)
     oldest = items[0] if first == 0 and items else None
     if oldest is None and total:
-        oldest = _views(session, list(session.exec(query.limit(1))), comments)[0]
+        oldest = _views(session, _rows(session, rows, **params, limit=1, offset=0), comments)[0]
     return OverduePage(total, page, first, items, oldest)
 
 
@@ -219,7 +245,7 @@ def assignments_due_within(
     if unit_id is not None:
         query = query.where(Assignment.unit_id == unit_id)
     query = query.order_by(Assignment.due_date, Assignment.title)
-    return _views(session, list(session.exec(query)), comments)
+    return _views(session, _rows(session, query), comments)
 
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -236,12 +262,12 @@ def find_assignments(session: Session, words: str, limit: int = 10, comments: in
     query = _assignments_with_unit()
     for term in terms:
         query = query.where(Assignment.title_key.contains(term, autoescape=True))
-    rows = list(session.exec(query))
+    rows = list(_rows(session, query))
 
-    def score(row: tuple[Assignment, str]) -> tuple[int, int]:
-        title_words = _WORD.findall(row[0].title_key)
+    def score(row: Row) -> tuple[int, int]:
+        title_words = _WORD.findall(row.title_key)
         starts = sum(any(w.startswith(t) for w in title_words) for t in terms)
-        return (-starts, len(row[0].title_key))
+        return (-starts, len(row.title_key))
 
     rows.sort(key=score)
     return _views(session, rows[:limit], comments)
@@ -259,43 +285,49 @@ def assignments_of_units(session: Session, unit_ids: set[int], comments: int = 1
         .order_by(Assignment.status == Status.COMPLETED.value, Assignment.due_date,
                   Assignment.title)
     )
-    return _views(session, list(session.exec(query)), comments)
+    return _views(session, _rows(session, query), comments)
+
+
+_LATEST_FINANCE = (
+    sa_select(FinanceFollowUp.period_end, FinanceFollowUp.budget_period,
+              FinanceFollowUp.actual_period, FinanceFollowUp.budget_year,
+              FinanceFollowUp.forecast_year, FinanceFollowUp.comment, Unit.name)
+    .join(Unit, Unit.id == FinanceFollowUp.unit_id)
+    .where(FinanceFollowUp.unit_id == bindparam("unit_id"))
+    .order_by(FinanceFollowUp.period_end.desc())
+    .limit(1)
+)
 
 
 def latest_finance(session: Session, unit_id: int) -> FinanceView | None:
-    row = session.exec(
-        select(FinanceFollowUp, Unit.name)
-        .join(Unit, Unit.id == FinanceFollowUp.unit_id)
-        .where(FinanceFollowUp.unit_id == unit_id)
-        .order_by(FinanceFollowUp.period_end.desc())
-        .limit(1)
-    ).first()
-    if row is None:
+    rows = _rows(session, _LATEST_FINANCE, unit_id=unit_id)
+    if not rows:
         return None
-    f, name = row
+    period_end, budget_period, actual_period, budget_year, forecast_year, comment, name = rows[0]
     return FinanceView(
         unit=name,
-        period_end=f.period_end,
-        budget_period=Decimal(f.budget_period),
-        actual_period=Decimal(f.actual_period),
-        budget_year=Decimal(f.budget_year),
-        forecast_year=Decimal(f.forecast_year),
-        comment=f.comment,
+        period_end=period_end,
+        budget_period=Decimal(budget_period),
+        actual_period=Decimal(actual_period),
+        budget_year=Decimal(budget_year),
+        forecast_year=Decimal(forecast_year),
+        comment=comment,
     )
 
 
+# Counted in SQL: a unit can have thousands of assignments (is_overdue's rule, in SQL).
+_UNIT_COUNTS = (
+    sa_select(Assignment.forecast, Assignment.status, func.count(),
+              func.sum(case((and_(Assignment.due_date.is_not(None), _IS_OVERDUE), 1), else_=0)))
+    .where(_OF_UNIT)
+    .group_by(Assignment.forecast, Assignment.status)
+)
+
+
 def unit_assignment_counts(session: Session, unit_id: int, today: date) -> AssignmentCounts:
-    # Counted in SQL: a unit can have thousands of assignments (is_overdue's rule, in SQL).
-    not_completed = Assignment.status != Status.COMPLETED.value
-    overdue_rule = and_(Assignment.due_date.is_not(None), Assignment.due_date < today,
-                        not_completed)
     on_plan = deviating = overdue = completed = 0
-    for forecast, status, count, late in session.exec(
-        select(Assignment.forecast, Assignment.status, func.count(),
-               func.sum(case((overdue_rule, 1), else_=0)))
-        .where(Assignment.unit_id == unit_id)
-        .group_by(Assignment.forecast, Assignment.status)
-    ):
+    for forecast, status, count, late in _rows(session, _UNIT_COUNTS, unit_id=unit_id,
+                                               today=today):
         if forecast == Forecast.ON_PLAN:
             on_plan += count
         else:

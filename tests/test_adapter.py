@@ -389,6 +389,7 @@ def _reply_variants() -> list:
         SuggestedActions,
     )
 
+    from bot.replies import card_activity
     from cards.help import help_card
 
     card = MessageFactory.attachment(CardFactory.adaptive_card(help_card("sv")))
@@ -412,7 +413,8 @@ def _reply_variants() -> list:
         value={"nested": [1, {"a": None}]},
     )
     typing = Activity(type="typing")
-    return [card, hero, text, full, typing]
+    frozen = card_activity("Hjälp", help_card("en"))  # what the bot sends: a FrozenCard
+    return [card, hero, text, full, typing, frozen]
 
 
 def test_replies_serialise_exactly_as_msrest_does() -> None:
