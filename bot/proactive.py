@@ -227,29 +227,12 @@ class ProactiveSender:
                 outcome.reference.setdefault("conversation", {})["tenantID"] = tenant_id
             await self._deliver(context, activities, tenant_id, outcome)
 
-        for attempt in range(self._max_attempts):
-            outcome.attempts += 1
-            try:
-                await self._adapter.create_conversation(self._app_id, deliver, parameters,
-                                                        channel_id, service_url)
-                return outcome
-            except ErrorResponseException as exc:
-                status = _status(exc)
-                outcome.statuses.append(status)
-                outcome.http_status = status
-                if status in GONE_STATUSES:
-                    outcome.status, outcome.detail = GONE, f"HTTP {status}"
-                    return outcome
-                if status in RETRY_STATUSES and attempt + 1 < self._max_attempts:
-                    await self._sleep(backoff_delay(
-                        attempt, retry_after_seconds(_headers(exc)), self._base,
-                        self._cap, self._rnd))
-                    continue
-                outcome.status, outcome.detail = FAILED, f"HTTP {status}"
-                return outcome
-            except Exception as exc:
-                outcome.status, outcome.detail = FAILED, f"{type(exc).__name__}: {exc}"
-                return outcome
+        async def create() -> None:
+            await self._adapter.create_conversation(self._app_id, deliver, parameters,
+                                                    channel_id, service_url)
+
+        # Teams answers a repeated create for the same user with the same 1:1 chat.
+        await self._with_retries(create, outcome, f"1:1 chat with {user_id}")
         return outcome
 
     async def _deliver(self, context: TurnContext, activities: list[Activity], tenant_id: str,
@@ -258,36 +241,47 @@ class ProactiveSender:
         context.activity.id = None
         conversation_id = context.activity.conversation.id
         for activity in activities:
-            for attempt in range(self._max_attempts):
-                outcome.attempts += 1
-                retry_after: float | None = None
-                try:
-                    async with self.limiter.slot(conversation_id, tenant_id):
-                        await context.send_activity(activity)
-                    outcome.delivered += 1
-                    break
-                except ErrorResponseException as exc:
-                    status = _status(exc)
-                    outcome.statuses.append(status)
-                    outcome.http_status = status
-                    if status in GONE_STATUSES:
-                        outcome.status, outcome.detail = GONE, f"HTTP {status}"
-                        return
-                    if status not in RETRY_STATUSES:
-                        outcome.status, outcome.detail = FAILED, f"HTTP {status}"
-                        return
-                    retry_after = retry_after_seconds(_headers(exc))
-                    outcome.detail = f"HTTP {status}"
-                except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-                    outcome.detail = f"{type(exc).__name__}: {exc}"
-                except Exception as exc:
-                    outcome.status, outcome.detail = FAILED, f"{type(exc).__name__}: {exc}"
-                    return
-                if attempt + 1 >= self._max_attempts:
-                    outcome.status = FAILED
-                    return
-                delay = backoff_delay(attempt, retry_after, self._base, self._cap, self._rnd)
-                log.info("conversation %s: %s, retry %d in %.2f s", conversation_id,
-                         outcome.detail, attempt + 1, delay)
-                await self._sleep(delay)
+            async def send(activity: Activity = activity) -> None:
+                async with self.limiter.slot(conversation_id, tenant_id):
+                    await context.send_activity(activity)
+
+            if not await self._with_retries(send, outcome, f"conversation {conversation_id}"):
+                return
+            outcome.delivered += 1
         outcome.status = SENT
+
+    async def _with_retries(self, call: Callable[[], Awaitable[None]], outcome: Outcome,
+                            where: str) -> bool:
+        """Runs `call` until it succeeds (True) or fails for good (False; `outcome` says why).
+        Teams' 429/412/502/504 and network errors are retried with exponential backoff and
+        jitter, honouring Retry-After; 403/404 mark the conversation gone."""
+        for attempt in range(self._max_attempts):
+            outcome.attempts += 1
+            retry_after: float | None = None
+            try:
+                await call()
+                return True
+            except ErrorResponseException as exc:
+                status = _status(exc)
+                outcome.statuses.append(status)
+                outcome.http_status = status
+                outcome.detail = f"HTTP {status}"
+                if status in GONE_STATUSES:
+                    outcome.status = GONE
+                    return False
+                if status not in RETRY_STATUSES:
+                    outcome.status = FAILED
+                    return False
+                retry_after = retry_after_seconds(_headers(exc))
+            except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+                outcome.detail = f"{type(exc).__name__}: {exc}"
+            except Exception as exc:
+                outcome.status, outcome.detail = FAILED, f"{type(exc).__name__}: {exc}"
+                return False
+            if attempt + 1 >= self._max_attempts:
+                outcome.status = FAILED
+                return False
+            delay = backoff_delay(attempt, retry_after, self._base, self._cap, self._rnd)
+            log.info("%s: %s, retry %d in %.2f s", where, outcome.detail, attempt + 1, delay)
+            await self._sleep(delay)
+        return False

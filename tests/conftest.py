@@ -18,8 +18,10 @@ import pytest
 from pg_server import postgres_server
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
+from sqlmodel import Session
 
-from storage.db import make_engine, migrate
+from storage.db import make_engine, migrate, session
+from storage.demo import load_demo
 
 POSTGRES_TEMPLATE_DB = "laget_template"
 
@@ -91,6 +93,20 @@ def engine(database_url: str) -> Iterator[Engine]:
     engine = make_engine(database_url)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def demo(engine: Engine) -> Engine:
+    """The engine with the Norrtälje demo data loaded."""
+    load_demo(engine)
+    return engine
+
+
+@pytest.fixture
+def s(demo: Engine) -> Iterator[Session]:
+    """A session on the demo data."""
+    with session(demo) as opened:
+        yield opened
 
 
 def _database_url(server_url: str, database: str) -> str:

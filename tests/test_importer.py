@@ -134,12 +134,6 @@ def _rejected(engine: Engine, path: Path) -> list[RowError]:
     return err.value.errors
 
 
-@pytest.fixture
-def demo(engine: Engine) -> Engine:
-    load_demo(engine)
-    return engine
-
-
 # --- detecting what a file holds ---------------------------------------------------------
 
 

@@ -151,6 +151,25 @@ async def test_a_1to1_chat_is_created_for_a_user(channel: FakeChannel,
     assert outcome.reference["user"]["id"] == "29:bo"
 
 
+async def test_a_1to1_chat_the_user_blocks_is_gone_without_retry(
+        channel: FakeChannel, adapter: LagetAdapter) -> None:
+    channel.fail("create:29:bo", 403, times=-1)
+    outcome = await fast_sender(adapter).create_personal(
+        channel.url, "tenant-1", {"id": "28:laget-bot"}, "29:bo", [MessageFactory.text("hej")])
+    assert (outcome.status, outcome.http_status, outcome.attempts) == (GONE, 403, 1)
+    assert channel.received == []
+
+
+async def test_a_1to1_chat_whose_first_post_fails_for_good_is_failed(
+        channel: FakeChannel, adapter: LagetAdapter) -> None:
+    channel.fail("create:29:bo", 502, times=-1, headers={"Retry-After": "0"})
+    sender = fast_sender(adapter, max_attempts=2)
+    outcome = await sender.create_personal(
+        channel.url, "tenant-1", {"id": "28:laget-bot"}, "29:bo", [MessageFactory.text("hej")])
+    assert (outcome.status, outcome.statuses, outcome.delivered) == ("failed", [502, 502], 0)
+    assert channel.created == []
+
+
 async def test_concurrent_sends_share_the_tenant_limit(channel: FakeChannel,
                                                        adapter: LagetAdapter) -> None:
     sender = ProactiveSender(adapter, "")

@@ -6,12 +6,11 @@ import csv
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from storage.db import session as open_session
-from storage.demo import DEMO_DIR, load_demo
+from storage.demo import DEMO_DIR
 from storage.domain import Forecast, Status, format_number, parse_number
 from storage.models import Assignment, FinanceFollowUp, StatusComment, Unit
 from storage.queries import (
@@ -28,18 +27,6 @@ from storage.queries import (
 from storage.queries import assignments_due_within as due_within
 
 TODAY = date(2025, 9, 30)
-
-
-@pytest.fixture
-def demo(engine: Engine) -> Engine:
-    load_demo(engine)
-    return engine
-
-
-@pytest.fixture
-def s(demo: Engine):  # type: ignore[no-untyped-def]
-    with open_session(demo) as session:
-        yield session
 
 
 def _unit_id(s: Session, name: str) -> int:

@@ -11,7 +11,6 @@ import pytest
 from sqlalchemy import Engine
 
 from storage.db import session
-from storage.demo import load_demo
 from storage.roles import (
     RoleName,
     grant,
@@ -27,12 +26,6 @@ from storage.roles import (
 from storage.units import resolve_unit
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture
-def demo(engine: Engine) -> Engine:
-    load_demo(engine)
-    return engine
 
 
 def unit_id(engine: Engine, name: str) -> int:

@@ -7,7 +7,6 @@ from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
 from storage.db import session as open_session
-from storage.demo import load_demo
 from storage.domain import normalize
 from storage.models import Unit, UnitAlias
 from storage.units import add_alias, get_or_create_unit, resolve_unit, unit_index
@@ -16,18 +15,6 @@ DEMO_UNITS = {
     "Kommundirektör", "Ekonomiavdelning", "HR-avdelning", "Näringsliv", "Stab och planering",
     "Räddningstjänst", "IT",
 }
-
-
-@pytest.fixture
-def demo(engine: Engine) -> Engine:
-    load_demo(engine)
-    return engine
-
-
-@pytest.fixture
-def s(demo: Engine):  # type: ignore[no-untyped-def]
-    with open_session(demo) as session:
-        yield session
 
 
 def test_demo_units_are_the_finance_names(s: Session) -> None:
