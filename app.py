@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import logging
 import sys
 from collections.abc import Callable
@@ -135,40 +136,43 @@ def _import(settings: Settings, args: argparse.Namespace) -> int:
     return status
 
 
+CliHandler = Callable[[Settings, argparse.Namespace], int]
+
+
+def _told_as_fel(handler: CliHandler) -> CliHandler:
+    """Refused arguments (storage raises ValueError, writing nothing) are told as "fel: …"."""
+    @functools.wraps(handler)
+    def run(settings: Settings, args: argparse.Namespace) -> int:
+        try:
+            return handler(settings, args)
+        except ValueError as exc:
+            print(f"fel: {exc}", file=sys.stderr)
+            return 1
+    return run
+
+
+@_told_as_fel
 def _alias(settings: Settings, args: argparse.Namespace) -> int:
-    engine = _database(settings)
-    try:
-        with session(engine) as s, s.begin():
-            added = add_alias(s, args.unit, args.alias)
-    except ValueError as exc:
-        print(f"fel: {exc}", file=sys.stderr)
-        return 1
+    with session(_database(settings)) as s, s.begin():
+        added = add_alias(s, args.unit, args.alias)
     print(f"{args.alias!r} → {args.unit!r}" + ("" if added else " (fanns redan)"))
     return 0
 
 
+@_told_as_fel
 def _grant(settings: Settings, args: argparse.Namespace) -> int:
-    engine = _database(settings)
-    try:
-        with session(engine) as s, s.begin():
-            added = grant(s, args.user, parse_role(args.role), args.unit, args.name or "",
-                          granted_by="cli")
-    except ValueError as exc:
-        print(f"fel: {exc}", file=sys.stderr)
-        return 1
+    with session(_database(settings)) as s, s.begin():
+        added = grant(s, args.user, parse_role(args.role), args.unit, args.name or "",
+                      granted_by="cli")
     scope = f" för {args.unit}" if args.unit else ""
     print(f"{args.user}: {args.role}{scope}" + ("" if added else " (fanns redan)"))
     return 0
 
 
+@_told_as_fel
 def _revoke(settings: Settings, args: argparse.Namespace) -> int:
-    engine = _database(settings)
-    try:
-        with session(engine) as s, s.begin():
-            removed = revoke(s, args.user, parse_role(args.role), args.unit)
-    except ValueError as exc:
-        print(f"fel: {exc}", file=sys.stderr)
-        return 1
+    with session(_database(settings)) as s, s.begin():
+        removed = revoke(s, args.user, parse_role(args.role), args.unit)
     if not removed:
         print(f"{args.user} hade inte den rollen", file=sys.stderr)
         return 1

@@ -107,6 +107,10 @@ def test_cli_grant_roles_revoke(tmp_path: Path) -> None:
     assert "aad-1" in listed and "Ivan IT" in listed and "IT" in listed and "admin" in listed
     bad = run_cli(db, "grant", "aad-3", "manager", "Nowhere")
     assert bad.returncode == 1 and "okänd enhet" in bad.stderr and "Traceback" not in bad.stderr
+    assert "\nfel: okänd enhet" in bad.stderr
+    bad_alias = run_cli(db, "alias", "Nowhere", "Ingenstans")
+    assert bad_alias.returncode == 1 and "\nfel: " in bad_alias.stderr, bad_alias.stderr
+    assert "Traceback" not in bad_alias.stderr
     assert run_cli(db, "revoke", "aad-1", "manager", "IT").returncode == 0
     again = run_cli(db, "revoke", "aad-1", "manager", "IT")
     assert again.returncode == 1 and "hade inte den rollen" in again.stderr
