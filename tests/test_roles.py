@@ -108,7 +108,7 @@ def test_cli_grant_roles_revoke(tmp_path: Path) -> None:
     bad = run_cli(db, "grant", "aad-3", "manager", "Nowhere")
     assert bad.returncode == 1 and "okänd enhet" in bad.stderr and "Traceback" not in bad.stderr
     assert "\nfel: okänd enhet" in bad.stderr
-    bad_alias = run_cli(db, "alias", "Nowhere", "Ingenstans")
+    bad_alias = run_cli(db, "alias", "Ekonomiavdelning", "IT")  # names another unit
     assert bad_alias.returncode == 1 and "\nfel: " in bad_alias.stderr, bad_alias.stderr
     assert "Traceback" not in bad_alias.stderr
     assert run_cli(db, "revoke", "aad-1", "manager", "IT").returncode == 0
