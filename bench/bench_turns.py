@@ -167,17 +167,13 @@ async def run_variant(name: str, argv: list[str], env: dict[str, str], port: int
 async def main_async(args: argparse.Namespace) -> None:
     server = None
     if args.postgres:
-        from pg_server import PostgresServer
-        from sqlalchemy import create_engine, text
-        from sqlalchemy.engine import make_url
+        from pg_server import PostgresServer, create_database
+        from sqlalchemy import create_engine
 
         server = PostgresServer()
-        admin_url = server.start()
-        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text("CREATE DATABASE bench"))
+        admin = create_engine(server.start(), isolation_level="AUTOCOMMIT")
+        url = create_database(admin, "bench")
         admin.dispose()
-        url = make_url(admin_url).set(database="bench").render_as_string(hide_password=False)
     else:
         tmp = tempfile.mkdtemp(prefix="laget-bench-")
         url = f"sqlite:///{tmp}/bench.db"

@@ -15,9 +15,8 @@ from pathlib import Path
 from uuid import uuid4
 
 import pytest
-from pg_server import postgres_server
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
+from pg_server import create_database, drop_database, postgres_server
+from sqlalchemy import Engine, create_engine
 from sqlmodel import Session
 
 from storage.db import make_engine, migrate, session
@@ -57,16 +56,14 @@ def postgres_admin(postgres_server_url: str) -> Iterator[Engine]:
 @pytest.fixture(scope="session")
 def postgres_template(postgres_server_url: str, postgres_admin: Engine) -> Iterator[str]:
     """Name of a database migrated to head once per session, cloned for each test."""
-    _drop_database(postgres_admin, POSTGRES_TEMPLATE_DB)  # left over from an aborted run
-    with postgres_admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{POSTGRES_TEMPLATE_DB}"'))
-    engine = make_engine(_database_url(postgres_server_url, POSTGRES_TEMPLATE_DB))
+    drop_database(postgres_admin, POSTGRES_TEMPLATE_DB)  # left over from an aborted run
+    engine = make_engine(create_database(postgres_admin, POSTGRES_TEMPLATE_DB))
     try:
         migrate(engine)
     finally:
         engine.dispose()  # CREATE DATABASE ... TEMPLATE refuses while anyone is connected
     yield POSTGRES_TEMPLATE_DB
-    _drop_database(postgres_admin, POSTGRES_TEMPLATE_DB)
+    drop_database(postgres_admin, POSTGRES_TEMPLATE_DB)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -77,14 +74,11 @@ def database_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
         shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
         yield f"sqlite:///{path}"
         return
-    server_url: str = request.getfixturevalue("postgres_server_url")
     admin: Engine = request.getfixturevalue("postgres_admin")
     template: str = request.getfixturevalue("postgres_template")
     name = f"t_{uuid4().hex[:16]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
-    yield _database_url(server_url, name)
-    _drop_database(admin, name)
+    yield create_database(admin, name, template)
+    drop_database(admin, name)
 
 
 @pytest.fixture
@@ -107,20 +101,3 @@ def s(demo: Engine) -> Iterator[Session]:
     """A session on the demo data."""
     with session(demo) as opened:
         yield opened
-
-
-def _database_url(server_url: str, database: str) -> str:
-    return make_url(server_url).set(database=database).render_as_string(hide_password=False)
-
-
-def _drop_database(admin: Engine, name: str) -> None:
-    """Drop a database, first ending connections a test may have leaked to it."""
-    with admin.connect() as conn:
-        conn.execute(
-            text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                " WHERE datname = :name AND pid <> pg_backend_pid()"
-            ),
-            {"name": name},
-        )
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))

@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
 URL_ENV = "LAGET_TEST_POSTGRES_URL"
@@ -180,3 +181,25 @@ def postgres_server() -> Iterator[str]:
         yield server.start()
     finally:
         server.stop()
+
+
+def create_database(admin: Engine, name: str, template: str | None = None) -> str:
+    """CREATE DATABASE (from `template` if given) through an AUTOCOMMIT engine on the
+    server; returns the new database's URL."""
+    clone = f' TEMPLATE "{template}"' if template else ""
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"{clone}'))
+    return admin.url.set(database=name).render_as_string(hide_password=False)
+
+
+def drop_database(admin: Engine, name: str) -> None:
+    """Drop a database, first ending connections a test may have leaked to it."""
+    with admin.connect() as conn:
+        conn.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = :name AND pid <> pg_backend_pid()"
+            ),
+            {"name": name},
+        )
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))

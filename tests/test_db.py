@@ -13,8 +13,8 @@ from uuid import uuid4
 
 import pytest
 from alembic.script import ScriptDirectory
+from pg_server import create_database, drop_database
 from sqlalchemy import Engine, func, inspect, select, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel
 
@@ -59,19 +59,14 @@ def empty_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Eng
         yield engine
         engine.dispose()
         return
-    server_url: str = request.getfixturevalue("postgres_server_url")
     admin: Engine = request.getfixturevalue("postgres_admin")
     name = f"fresh_{uuid4().hex[:12]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    engine = make_engine(url)
+    engine = make_engine(create_database(admin, name))
     try:
         yield engine
     finally:
         engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        drop_database(admin, name)
 
 
 def test_migrate_creates_the_tables_on_a_fresh_database(empty_engine: Engine) -> None:

@@ -11,9 +11,8 @@ from collections.abc import Iterator
 
 import pytest
 from botclient import BotClient, bot_settings, running_bot
-from pg_server import PostgresServer, external_url
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from pg_server import PostgresServer, create_database, external_url
+from sqlalchemy import create_engine
 
 
 @pytest.fixture
@@ -23,11 +22,10 @@ def own_postgres() -> Iterator[tuple[PostgresServer, str]]:
     server = PostgresServer()
     url = server.start()
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text("CREATE DATABASE laget"))
+    database_url = create_database(admin, "laget")
     admin.dispose()
     try:
-        yield server, make_url(url).set(database="laget").render_as_string(hide_password=False)
+        yield server, database_url
     finally:
         server.stop()
 

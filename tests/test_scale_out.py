@@ -22,9 +22,9 @@ from uuid import uuid4
 import aiohttp
 import pytest
 from botclient import BotClient
-from conftest import _database_url, _drop_database
 from fake_channel import fake_channel
-from sqlalchemy import Engine, func, text
+from pg_server import create_database, drop_database
+from sqlalchemy import Engine, func
 from sqlmodel import select
 from test_dialog_updates import MANAGER, fill, invoke, trygghet
 
@@ -36,13 +36,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
-def pg_url(postgres_server_url: str, postgres_admin: Engine,
-           postgres_template: str) -> Iterator[str]:
+def pg_url(postgres_admin: Engine, postgres_template: str) -> Iterator[str]:
     name = f"scale_{uuid4().hex[:12]}"
-    with postgres_admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{postgres_template}"'))
-    yield _database_url(postgres_server_url, name)
-    _drop_database(postgres_admin, name)
+    yield create_database(postgres_admin, name, postgres_template)
+    drop_database(postgres_admin, name)
 
 
 def _free_port() -> int:
