@@ -19,7 +19,6 @@ import asyncio
 import itertools
 import os
 import platform
-import socket
 import statistics
 import subprocess
 import sys
@@ -36,14 +35,9 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 from bench_data import populate  # noqa: E402
+from localhost import free_port  # noqa: E402
 
 PYTHON = sys.executable
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass

@@ -24,9 +24,11 @@ from aiohttp import web
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(ROOT / "tests"))
 
 from bench_data import populate  # noqa: E402
-from bench_turns import Channel, drive, free_port  # noqa: E402
+from bench_turns import Channel, drive  # noqa: E402
+from localhost import free_port  # noqa: E402
 
 
 async def main(text: str, turns: int) -> None:

@@ -15,7 +15,6 @@ import os
 import pwd
 import re
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -23,6 +22,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from localhost import free_port
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
@@ -66,12 +66,6 @@ def _scratch_dir() -> str | None:
     except OSError:
         pass
     return None  # the default temp dir
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class PostgresServer:
@@ -123,7 +117,7 @@ class PostgresServer:
             "-E", "UTF8", "--no-locale", "--no-sync",
         )  # fmt: skip
         for attempt in range(5):
-            self.port = _free_port()
+            self.port = free_port()
             proc = self._run(
                 "pg_ctl", "-D", str(self.data_dir), "-l", str(self.log_file), "-w", "-t", "60",
                 "-o", f"-p {self.port} -k {self.tmp} {SERVER_OPTIONS}", "start",

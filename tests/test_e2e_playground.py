@@ -16,7 +16,6 @@ import ctypes
 import json
 import os
 import signal
-import socket
 import subprocess
 import time
 import urllib.request
@@ -26,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from localhost import free_port
 
 from config import ROOT
 
@@ -49,12 +49,6 @@ PLAN: list[dict[str, Any]] = [
     {"name": "channel post with a mention", "channel": "General", "mention": "Test Bot",
      "post": "overdue for Stab"},
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def documented_settings() -> list[str]:

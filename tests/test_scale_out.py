@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ import aiohttp
 import pytest
 from botclient import BotClient
 from fake_channel import fake_channel
+from localhost import free_port
 from pg_server import create_database, drop_database
 from sqlalchemy import Engine, func
 from sqlmodel import select
@@ -42,14 +42,8 @@ def pg_url(postgres_admin: Engine, postgres_template: str) -> Iterator[str]:
     drop_database(postgres_admin, name)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 async def _start(url: str, log: Path) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "DATABASE_URL": url, "PORT": str(port), "LAGET_TODAY": "2025-09-30",
            "LAGET_DEMO": "1", "LAGET_SCHEDULER": "0", "MicrosoftAppId": "",
            "MicrosoftAppPassword": "", "LAGET_ALLOWED_TENANTS": "", "MicrosoftAppTenantId": ""}
