@@ -28,11 +28,11 @@ from storage.models import (
     Subscription,
     Unit,
 )
-from storage.queries import (  # the shared assignment rows and row → view mapping
+from storage.queries import (
     AssignmentView,
-    _assignments_with_unit,
-    _rows,
-    _views,
+    assignment_views,
+    assignments_with_unit,
+    plain_rows,
 )
 from storage.units import resolve_unit
 
@@ -368,12 +368,12 @@ def open_items(session: Session, today: date, horizon_days: int | None,
                unit_ids: set[int] | None = None) -> list[NudgeItem]:
     """Unfinished assignments, due up to today + horizon (None = any date, also none), with
     their latest comment and first comment date; by due date."""
-    query = _assignments_with_unit().where(Assignment.status != Status.COMPLETED.value)
+    query = assignments_with_unit().where(Assignment.status != Status.COMPLETED.value)
     if horizon_days is not None:
         query = query.where(Assignment.due_date <= today + timedelta(days=horizon_days))
     if unit_ids is not None:
         query = query.where(Assignment.unit_id.in_(sorted(unit_ids)))
-    rows = _rows(session, query.order_by(Assignment.due_date, Assignment.title))
+    rows = plain_rows(session, query.order_by(Assignment.due_date, Assignment.title))
     unit_of = {row.id: row.unit_id for row in rows}
     first: dict[int, date] = {}
     ids = list(unit_of)
@@ -387,7 +387,7 @@ def open_items(session: Session, today: date, horizon_days: int | None,
             first[aid] = created.date() if isinstance(created, datetime) else created
     views: list[AssignmentView] = []
     for start in range(0, len(rows), 5000):
-        views.extend(_views(session, rows[start:start + 5000], 1))
+        views.extend(assignment_views(session, rows[start:start + 5000], 1))
     return [NudgeItem(v, unit_of[v.id], first.get(v.id)) for v in views]
 
 

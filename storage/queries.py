@@ -132,16 +132,18 @@ _NEWEST_COMMENTS = (
 )
 
 
-def _rows(session: Session, stmt: Executable, **params: object) -> Sequence[Row]:
+def plain_rows(session: Session, stmt: Executable, **params: object) -> Sequence[Row]:
+    """Runs a Core statement on the session's connection: rows, not ORM objects."""
     return session.connection().execute(stmt, params).all()
 
 
-def _views(session: Session, rows: Sequence[Row], comments: int) -> list[AssignmentView]:
-    """Rows of _assignments_with_unit() → views with each one's newest `comments` comments."""
+def assignment_views(session: Session, rows: Sequence[Row],
+                     comments: int) -> list[AssignmentView]:
+    """Rows of assignments_with_unit() → views with each one's newest `comments` comments."""
     by_assignment: dict[int, list[CommentView]] = defaultdict(list)
     ids = [row.id for row in rows]
     if ids and comments:
-        for aid, text, author, created_at, changes in _rows(
+        for aid, text, author, created_at, changes in plain_rows(
             session, _NEWEST_COMMENTS, ids=ids, per_assignment=comments
         ):
             by_assignment[aid].append(CommentView(text, author, created_at, changes))
@@ -162,17 +164,19 @@ def _views(session: Session, rows: Sequence[Row], comments: int) -> list[Assignm
     ]
 
 
-def _assignments_with_unit() -> Select:
+def assignments_with_unit() -> Select:
+    """Every assignment as a plain row with its unit's name; add WHERE and ORDER BY."""
     return sa_select(*_ASSIGNMENT_ROW).join(Unit, Unit.id == Assignment.unit_id)
 
 
-_ASSIGNMENT_BY_ID = _assignments_with_unit().where(Assignment.id == bindparam("id"))
+_ASSIGNMENT_BY_ID = assignments_with_unit().where(Assignment.id == bindparam("id"))
 
 
 def get_assignment(session: Session, assignment_id: int, comments: int = 3) -> (
     AssignmentView | None
 ):
-    views = _views(session, _rows(session, _ASSIGNMENT_BY_ID, id=assignment_id), comments)
+    rows = plain_rows(session, _ASSIGNMENT_BY_ID, id=assignment_id)
+    views = assignment_views(session, rows, comments)
     return views[0] if views else None
 
 
@@ -181,7 +185,7 @@ _IS_OVERDUE = and_(Assignment.due_date < bindparam("today"),
 _OF_UNIT = Assignment.unit_id == bindparam("unit_id")
 # For all units (False) and for one unit (True): the list in its order, and its length.
 _OVERDUE = {
-    per_unit: _assignments_with_unit().where(_IS_OVERDUE, *where)
+    per_unit: assignments_with_unit().where(_IS_OVERDUE, *where)
     .order_by(Assignment.due_date, Assignment.title)
     for per_unit, where in ((False, ()), (True, (_OF_UNIT,)))
 }
@@ -199,8 +203,8 @@ def overdue_assignments(
     session: Session, today: date, unit_id: int | None = None, comments: int = 1
 ) -> list[AssignmentView]:
     """Due before today and not completed; oldest due date first."""
-    rows = _rows(session, _OVERDUE[unit_id is not None], today=today, unit_id=unit_id)
-    return _views(session, rows, comments)
+    rows = plain_rows(session, _OVERDUE[unit_id is not None], today=today, unit_id=unit_id)
+    return assignment_views(session, rows, comments)
 
 
 @dataclass(frozen=True)
@@ -225,11 +229,12 @@ def overdue_page(session: Session, today: date, unit_id: int | None = None, page
     pages = max(1, -(-total // per_page))
     page = min(max(page, 1), pages)
     first = (page - 1) * per_page
-    items = _views(session, _rows(session, rows, **params, limit=per_page, offset=first),
-                   comments)
+    items = assignment_views(
+        session, plain_rows(session, rows, **params, limit=per_page, offset=first), comments)
     oldest = items[0] if first == 0 and items else None
     if oldest is None and total:
-        oldest = _views(session, _rows(session, rows, **params, limit=1, offset=0), comments)[0]
+        first_row = plain_rows(session, rows, **params, limit=1, offset=0)
+        oldest = assignment_views(session, first_row, comments)[0]
     return OverduePage(total, page, first, items, oldest)
 
 
@@ -237,7 +242,7 @@ def assignments_due_within(
     session: Session, today: date, days: int, unit_id: int | None = None, comments: int = 1
 ) -> list[AssignmentView]:
     """Not completed, due from today up to and including today + days; soonest first."""
-    query = _assignments_with_unit().where(
+    query = assignments_with_unit().where(
         Assignment.due_date >= today,
         Assignment.due_date <= today + timedelta(days=days),
         Assignment.status != Status.COMPLETED.value,
@@ -245,7 +250,7 @@ def assignments_due_within(
     if unit_id is not None:
         query = query.where(Assignment.unit_id == unit_id)
     query = query.order_by(Assignment.due_date, Assignment.title)
-    return _views(session, _rows(session, query), comments)
+    return assignment_views(session, plain_rows(session, query), comments)
 
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -259,10 +264,10 @@ def find_assignments(session: Session, words: str, limit: int = 10, comments: in
     terms = [t for t in _WORD.findall(normalize(words)) if len(t) >= 2]
     if not terms:
         return []
-    query = _assignments_with_unit()
+    query = assignments_with_unit()
     for term in terms:
         query = query.where(Assignment.title_key.contains(term, autoescape=True))
-    rows = list(_rows(session, query))
+    rows = list(plain_rows(session, query))
 
     def score(row: Row) -> tuple[int, int]:
         title_words = _WORD.findall(row.title_key)
@@ -270,7 +275,7 @@ def find_assignments(session: Session, words: str, limit: int = 10, comments: in
         return (-starts, len(row.title_key))
 
     rows.sort(key=score)
-    return _views(session, rows[:limit], comments)
+    return assignment_views(session, rows[:limit], comments)
 
 
 def assignments_of_units(session: Session, unit_ids: set[int], comments: int = 1) -> list[
@@ -280,12 +285,12 @@ def assignments_of_units(session: Session, unit_ids: set[int], comments: int = 1
     if not unit_ids:
         return []
     query = (
-        _assignments_with_unit()
+        assignments_with_unit()
         .where(Assignment.unit_id.in_(unit_ids))
         .order_by(Assignment.status == Status.COMPLETED.value, Assignment.due_date,
                   Assignment.title)
     )
-    return _views(session, _rows(session, query), comments)
+    return assignment_views(session, plain_rows(session, query), comments)
 
 
 _LATEST_FINANCE = (
@@ -300,7 +305,7 @@ _LATEST_FINANCE = (
 
 
 def latest_finance(session: Session, unit_id: int) -> FinanceView | None:
-    rows = _rows(session, _LATEST_FINANCE, unit_id=unit_id)
+    rows = plain_rows(session, _LATEST_FINANCE, unit_id=unit_id)
     if not rows:
         return None
     period_end, budget_period, actual_period, budget_year, forecast_year, comment, name = rows[0]
@@ -326,7 +331,7 @@ _UNIT_COUNTS = (
 
 def unit_assignment_counts(session: Session, unit_id: int, today: date) -> AssignmentCounts:
     on_plan = deviating = overdue = completed = 0
-    for forecast, status, count, late in _rows(session, _UNIT_COUNTS, unit_id=unit_id,
+    for forecast, status, count, late in plain_rows(session, _UNIT_COUNTS, unit_id=unit_id,
                                                today=today):
         if forecast == Forecast.ON_PLAN:
             on_plan += count
