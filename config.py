@@ -20,6 +20,9 @@ class Settings:
     app_tenant_id: str = ""
     allowed_tenants: tuple[str, ...] = ()
     port: int = 3978
+    # Where the server listens; empty = 127.0.0.1 in local mode (no authentication), else
+    # every interface.
+    bind_host: str = ""
     database_url: str = DEFAULT_DATABASE_URL
     timezone: str = "Europe/Stockholm"
     fixed_today: str = ""
@@ -36,12 +39,19 @@ class Settings:
     scheduler: bool = True
     scheduler_interval: float = 60.0
     stale_comment_days: int = 30
-    reminder_time: str = "08:00"
+    # Kolada's API (python app.py kolada sync); tests point it at a local server.
+    kolada_url: str = "https://api.kolada.se/v2"
 
     @property
     def authenticated(self) -> bool:
         """All Microsoft* settings empty means local mode (Emulator, Agents Playground)."""
         return bool(self.app_id)
+
+    @property
+    def host(self) -> str:
+        """Local mode answers anyone who can reach it without a token: loopback only,
+        unless LAGET_HOST says otherwise."""
+        return self.bind_host or ("0.0.0.0" if self.authenticated else "127.0.0.1")
 
     @property
     def allowed_tenant_ids(self) -> frozenset[str]:
@@ -64,6 +74,7 @@ class Settings:
                 t.strip() for t in env.get("LAGET_ALLOWED_TENANTS", "").split(",") if t.strip()
             ),
             port=int(env.get("PORT", "") or 3978),
+            bind_host=env.get("LAGET_HOST", "").strip(),
             database_url=env.get("DATABASE_URL", "") or DEFAULT_DATABASE_URL,
             timezone=env.get("LAGET_TIMEZONE", "") or "Europe/Stockholm",
             fixed_today=env.get("LAGET_TODAY", ""),
@@ -78,5 +89,6 @@ class Settings:
             scheduler=env.get("LAGET_SCHEDULER", "1").strip() not in {"0", "false", "no"},
             scheduler_interval=float(env.get("LAGET_SCHEDULER_INTERVAL", "") or 60),
             stale_comment_days=int(env.get("LAGET_STALE_COMMENT_DAYS", "") or 30),
-            reminder_time=env.get("LAGET_REMINDER_TIME", "").strip() or "08:00",
+            kolada_url=(env.get("LAGET_KOLADA_URL", "").strip() or "https://api.kolada.se/v2"
+                        ).rstrip("/"),
         )
