@@ -77,12 +77,12 @@ class LexiconIndex:
             self._add(lex, lex.time(key), Payload("time", key, lang))
         # Stop words and politeness are stemmed too little to matter: exact forms only.
         for word in lex.words("stopwords"):
-            self.trie.add(word, Payload("stop", None, lang))
+            self.trie.add(word, Payload("stop", None, lang), exact=True)
             self.stopwords.add(fold(word.casefold()))
         for word in lex.words("politeness"):
-            self.trie.add(word, Payload("polite", None, lang))
+            self.trie.add(word, Payload("polite", None, lang), exact=True)
         for word in lex.words("conjunctions"):
-            self.trie.add(word, Payload("conj", None, lang))
+            self.trie.add(word, Payload("conj", None, lang), exact=True)
 
     def concept_groups(self, key: str) -> dict[str, list[tuple[Lexicon, str]]]:
         """A concept list (concepts, budget_lines, indicator_concepts, kinds) merged over the

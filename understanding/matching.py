@@ -71,11 +71,14 @@ class PhraseTrie:
         self.vocabulary: set[str] = set()  # every folded word on any path, for typo repair
         self._by_length: dict[int, list[str]] | None = None
 
-    def add(self, phrase: str, payload: Payload, stemmers: Iterable[str] = ()) -> None:
+    def add(self, phrase: str, payload: Payload, stemmers: Iterable[str] = (),
+            exact: bool = False) -> None:
+        """exact: only the word as typed matches (stop words: "sää" must not become "så"
+        by losing a Finnish ending)."""
         tokens = tokenize(phrase).tokens
         if not tokens or len(tokens) > MAX_PHRASE:
             return
-        paths = {tuple("=" + t.folded for t in tokens)}
+        paths = {tuple(("!" if exact else "=") + t.folded for t in tokens)}
         for name in stemmers:
             paths.add(tuple(_stem_key(name, t) for t in tokens))
         for path in paths:
@@ -160,17 +163,19 @@ class Variants:
         self.org_suffixes = tuple(sorted(orgs, key=len, reverse=True))
         self._cached = lru_cache(maxsize=16384)(self._compute)
 
-    def of(self, token: Token) -> tuple[tuple[str, float], ...]:
-        return self._cached(token.text, token.folded)
+    def of(self, token: Token, names: bool = False) -> tuple[tuple[str, float], ...]:
+        """Forms to try against lexicon phrases; with names=True also the forms only names
+        take (without an organisational suffix: "it-avdelningen" → "it")."""
+        return self._cached(token.text, token.folded, names)
 
-    def bases(self, folded: str) -> list[tuple[str, float]]:
+    def bases(self, folded: str, names: bool = True) -> list[tuple[str, float]]:
         """The word without a name suffix ('staben' → 'stab', 'it:n' → 'it') and without an
         organisational suffix ('it-avdelningen' → 'it', 'elinkeinoyksikön' → 'elinkeino')."""
         out: list[tuple[str, float]] = []
         for suffix in self.suffixes:
             if folded.endswith(suffix) and len(folded) - len(suffix) >= 2:
                 out.append((folded[: -len(suffix)].rstrip("-:'"), STRIPPED))
-        for suffix in self.org_suffixes:
+        for suffix in self.org_suffixes if names else ():
             if folded.endswith(suffix) and len(folded) - len(suffix) >= 2:
                 base = folded[: -len(suffix)].rstrip("-:'")
                 if len(base) >= 2:
@@ -181,9 +186,9 @@ class Variants:
                                 if base.endswith(s) and len(base) - len(s) >= 2))
         return out
 
-    def _compute(self, text: str, folded: str) -> tuple[tuple[str, float], ...]:
-        out: dict[str, float] = {"=" + folded: EXACT}
-        for base, q in self.bases(folded):
+    def _compute(self, text: str, folded: str, names: bool) -> tuple[tuple[str, float], ...]:
+        out: dict[str, float] = {"=" + folded: EXACT, "!" + folded: EXACT}
+        for base, q in self.bases(folded, names):
             out.setdefault("=" + base, q)
         if len(text) >= MIN_STEM_LEN and text.replace("-", "").isalpha():
             for name in self.stemmers:

@@ -151,23 +151,27 @@ class Understander:
         return tuple(out)
 
     def _known(self, token: Token, ei: EntityIndex) -> bool:
-        keys = {k[1:] for k, _ in self.index.variants.of(token) if k.startswith("=")}
+        keys = {k[1:] for k, _ in self.index.variants.of(token, names=True)
+                if k.startswith("=")}
         return bool(keys & (self.index.trie.vocabulary | ei.trie.vocabulary)) \
             or ei.titles.knows(token.folded)
 
     def _read(self, parsed: Text, ei: EntityIndex, today: date) -> _Found:
         tokens = self._tokens(parsed, ei)
-        variants = []
+        lexical_forms, name_forms = [], []
         for t in tokens:
             forms = list(self.index.variants.of(t))
+            names = list(self.index.variants.of(t, names=True))
             if (len(t.folded) >= 5 and t.folded.isalpha() and not self._known(t, ei)
                     and not ei.titles.stems_for(t)):
                 near = self.index.trie.nearest(t.folded) or ei.trie.nearest(t.folded)
                 if near:
                     forms.append(("=" + near, FUZZY))
-            variants.append(forms)
-        lexical = self.index.trie.matches(variants)
-        entities = ei.trie.matches(variants)
+                    names.append(("=" + near, FUZZY))
+            lexical_forms.append(forms)
+            name_forms.append(names)
+        lexical = self.index.trie.matches(lexical_forms)
+        entities = ei.trie.matches(name_forms)
         times = timeexpr.find(tokens, lexical, today)
         extra: list[Match] = [Match(tm.start, tm.end, (Payload("timex", tm),), 1.0)
                               for tm in times]
@@ -213,10 +217,6 @@ class Understander:
                     found.times.append(p.value)
                 elif p.kind == "ref":
                     found.refs.append(p.value)
-                elif p.kind == "int":
-                    found.ints.append((p.value, m.start))
-                elif p.kind == "year":
-                    found.years.append(p.value)
                 elif p.kind == "ordinal":
                     found.ordinals.append(p.value)
                 elif p.kind == "number":
@@ -224,6 +224,11 @@ class Understander:
             if m.has("unit"):
                 found.units.append(m)
         found.leftover = [i for i in range(len(tokens)) if i not in covered]
+        # Numbers are numbers whatever else they were read as ("3" after "målområde")
+        found.ints = [(int(t.text), i) for i, t in enumerate(tokens)
+                      if t.text.isdigit() and len(t.text) <= 3]
+        found.years = [int(t.text) for t in tokens
+                       if t.text.isdigit() and len(t.text) == 4 and 1900 <= int(t.text) <= 2200]
         return found
 
     def _language(self, found: _Found) -> str | None:
@@ -474,6 +479,8 @@ class _Decider:
         if finance_score > 0 and finance_score >= assignment_score:
             return self._finance(units, ambiguous)
         if assignment_score > 0:
+            if assignment_score < 1.0 and not units and self._strange_words():
+                return self._unknown()  # "vad blir det för väder imorgon?"
             return self._assignments(units, ambiguous)
         if units:
             question = Question(Intent.FINANCE, Form.UNIT, units=tuple(units))
@@ -617,6 +624,10 @@ class _Decider:
             # one assignment: its own details, whatever the filters would have said
             question = question.with_(filter=AssignmentFilter(numbers=numbers))
         return self._with_unit_alternatives(question, ambiguous)
+
+    def _strange_words(self) -> list[int]:
+        return [i for i in self._title_words(self._content_leftover())
+                if i not in getattr(self, "_title_matched", set())]
 
     def _note_unmatched(self) -> None:
         words = self._title_words(self._content_leftover())
