@@ -4,3 +4,34 @@
 organisation's data contains (the `Catalog`) and returns a `Question`. The vocabulary of each
 language is data (`lexicon/<lang>.json`), not code.
 """
+
+from understanding.catalog import AssignmentEntry, Catalog, IndicatorEntry, UnitEntry
+from understanding.followup import CONTEXT_TTL, Context, resolve
+from understanding.parse import Understander
+from understanding.question import (
+    AssignmentFilter,
+    Balance,
+    Form,
+    Intent,
+    Judgement,
+    Measure,
+    Question,
+)
+
+__all__ = [
+    "CONTEXT_TTL",
+    "AssignmentEntry",
+    "AssignmentFilter",
+    "Balance",
+    "Catalog",
+    "Context",
+    "Form",
+    "IndicatorEntry",
+    "Intent",
+    "Judgement",
+    "Measure",
+    "Question",
+    "UnitEntry",
+    "Understander",
+    "resolve",
+]

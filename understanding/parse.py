@@ -1,0 +1,809 @@
+"""Question text → `Question`: entities first, then the intent.
+
+1. Tokens are matched against every lexicon phrase and every catalog name at once (index.py);
+   time expressions are read (timeexpr.py); the best non-overlapping choice of matches covers
+   the question (matching.segment), so "Räddningstjänstens prognos" is a unit and a cue word,
+   and "has biggest" is a ranking word and a word not understood, never a unit.
+2. The words left over are looked up in the assignment titles.
+3. The intent follows from the cue words and what was found: a unit alone asks for its
+   figures, title words alone for that assignment, "hur många" for a count, and so on.
+   Close readings become `alternatives`; words not understood are `unmatched`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from understanding import timeexpr
+from understanding.catalog import Catalog
+from understanding.index import EntityIndex, LexiconIndex, TitleHit, entity_index
+from understanding.lexicon import Lexicon, load_all
+from understanding.matching import FUZZY, Match, Payload, segment
+from understanding.normalize import Text, Token, fold, tokenize
+from understanding.question import (
+    AssignmentFilter,
+    Balance,
+    Form,
+    Intent,
+    Judgement,
+    Measure,
+    Question,
+)
+
+DUE_SOON_DAYS = 30
+MAX_NUMBERS = 50  # title matches beyond this are a words filter, not a list of numbers
+_LEXICON_PRIORITY = {"stop": 0.3, "polite": 0.4, "conj": 0.3}
+_COMMANDS = ("subscribe", "unsubscribe", "subscriptions", "reminders_off", "reminders_on",
+             "snooze", "update", "my_assignments", "cancel")
+_FINANCE_CUES = ("finance", "forecast", "budget")
+_BALANCE = {"deficit": Balance.DEFICIT, "surplus": Balance.SURPLUS,
+            "balanced": Balance.BALANCED}
+_JUDGEMENT = {"negative": Judgement.NEGATIVE, "positive": Judgement.POSITIVE,
+              "below_target": Judgement.BELOW_TARGET,
+              "worse_than_comparison": Judgement.WORSE_THAN_COMPARISON}
+_DETAIL_CUES = ("when", "responsible", "comment", "status_of")
+
+
+@dataclass
+class _Found:
+    """What the chosen matches say."""
+
+    text: Text
+    tokens: tuple[Token, ...]
+    segments: list[Match]
+    cues: dict[str, list[Match]] = field(default_factory=lambda: defaultdict(list))
+    statuses: list[str] = field(default_factory=list)
+    forecasts: list[str] = field(default_factory=list)
+    kinds: list[str] = field(default_factory=list)
+    kind_concepts: list[str] = field(default_factory=list)
+    noun: bool = False
+    units: list[Match] = field(default_factory=list)
+    goals: list[str] = field(default_factory=list)
+    goal_matches: list[Match] = field(default_factory=list)
+    indicators: list[int] = field(default_factory=list)
+    budget_lines: list[str] = field(default_factory=list)
+    times: list[timeexpr.TimeMatch] = field(default_factory=list)
+    refs: list[int] = field(default_factory=list)
+    ints: list[tuple[int, int]] = field(default_factory=list)  # (value, token index)
+    years: list[int] = field(default_factory=list)
+    ordinals: list[int] = field(default_factory=list)
+    numbers_words: list[tuple[int, int]] = field(default_factory=list)  # (value, start)
+    leftover: list[int] = field(default_factory=list)  # token indexes not understood
+    votes: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+
+    def cue(self, *names: str) -> bool:
+        return any(self.cues.get(n) for n in names)
+
+    def first(self) -> Match | None:
+        return self.segments[0] if self.segments else None
+
+
+class Understander:
+    """Reads questions in the languages of its lexicons. Build one and share it: the lexicon
+    index is built here, each catalog's entity index on first use per catalog version."""
+
+    def __init__(self, lexicons: Sequence[Lexicon] | None = None) -> None:
+        self.lexicons = tuple(lexicons) if lexicons is not None else load_all()
+        self.index = LexiconIndex(self.lexicons)
+        self._stop_words = {lex.language: {fold(w.casefold()) for w in lex.words("stopwords")}
+                            for lex in self.lexicons}
+        self._hints = {lex.language: tuple(lex.words("hint_letters")) for lex in self.lexicons}
+
+    # --- public --------------------------------------------------------------------------
+
+    def understand(self, text: str, catalog: Catalog, today: date,
+                   context: object | None = None, now: datetime | None = None) -> Question:
+        """The question, standalone; with a followup.Context, completed from the previous
+        turn ("och HR?", "visa fler", "den andra")."""
+        question = self._understand(text, catalog, today)
+        if context is not None:
+            from understanding.followup import Context, resolve
+
+            if isinstance(context, Context):
+                return resolve(question, context, now or datetime.now(context.at.tzinfo))
+        return question
+
+    def entities(self, catalog: Catalog) -> EntityIndex:
+        return entity_index(catalog, self.index)
+
+    def find_unit(self, text: str, catalog: Catalog) -> tuple[int | None, list[int]]:
+        """The one unit a text names (for subscription unit words), else (None, suggestions)."""
+        ei = self.entities(catalog)
+        found = self._read(tokenize(text), ei, date.today())
+        ids = {p.value for m in found.units for p in m.payloads if p.kind == "unit"}
+        if len(ids) == 1 and not [i for i in found.leftover
+                                  if found.tokens[i].folded not in self.index.stopwords]:
+            return next(iter(ids)), []
+        words = " ".join(found.tokens[i].text for i in found.leftover) or text
+        return None, sorted(ids) or ei.unit_suggestions(words)
+
+    # --- reading -----------------------------------------------------------------------
+
+    def _understand(self, text: str, catalog: Catalog, today: date) -> Question:
+        parsed = tokenize(text)
+        if not parsed.tokens:
+            return Question(Intent.HELP, confidence=0.5 if parsed.original else 1.0)
+        ei = self.entities(catalog)
+        found = self._read(parsed, ei, today)
+        language = self._language(found)
+        question = _Decider(self, found, ei, catalog, today).decide()
+        return question.with_(language=language)
+
+    def _tokens(self, parsed: Text, ei: EntityIndex) -> tuple[Token, ...]:
+        """Hyphenated words nobody knows whole are read as their parts
+        ("Turistbyrån-tehtävän" → "Turistbyrån", "tehtävän")."""
+        out: list[Token] = []
+        for t in parsed.tokens:
+            inner = t.text.strip("-")
+            if "-" in inner and not self._known(t, ei):
+                pos = t.start
+                for part in t.text.split("-"):
+                    if part:
+                        start = parsed.original.find(part, pos, t.end + 1) if False else pos
+                        out.append(Token(part, fold(part), start, start + len(part),
+                                         t.upper))
+                    pos += len(part) + 1
+                continue
+            out.append(t)
+        return tuple(out)
+
+    def _known(self, token: Token, ei: EntityIndex) -> bool:
+        keys = {k[1:] for k, _ in self.index.variants.of(token, names=True)
+                if k.startswith("=")}
+        return bool(keys & (self.index.trie.vocabulary | ei.trie.vocabulary)) \
+            or ei.titles.knows(token.folded)
+
+    def _read(self, parsed: Text, ei: EntityIndex, today: date) -> _Found:
+        tokens = self._tokens(parsed, ei)
+        lexical_forms, name_forms = [], []
+        for t in tokens:
+            forms = list(self.index.variants.of(t))
+            names = list(self.index.variants.of(t, names=True))
+            if (len(t.folded) >= 5 and t.folded.isalpha() and not self._known(t, ei)
+                    and not ei.titles.stems_for(t)):
+                near = self.index.trie.nearest(t.folded) or ei.trie.nearest(t.folded)
+                if near:
+                    forms.append(("=" + near, FUZZY))
+                    names.append(("=" + near, FUZZY))
+            lexical_forms.append(forms)
+            name_forms.append(names)
+        lexical = self.index.trie.matches(lexical_forms)
+        entities = ei.trie.matches(name_forms)
+        times = timeexpr.find(tokens, lexical, today)
+        extra: list[Match] = [Match(tm.start, tm.end, (Payload("timex", tm),), 1.0)
+                              for tm in times]
+        for i, t in enumerate(tokens):
+            if t.text.startswith("#") and t.text[1:].isdigit():
+                extra.append(Match(i, i + 1, (Payload("ref", int(t.text[1:])),), 1.0))
+            elif t.text.isdigit():
+                value = int(t.text)
+                kind = "year" if 1900 <= value <= 2200 and len(t.text) == 4 else "int"
+                extra.append(Match(i, i + 1, (Payload(kind, value),), 1.0))
+        chosen = segment(lexical + entities + extra, len(tokens), _score(tokens, self))
+        return self._collect(parsed, tokens, chosen, ei)
+
+    def _collect(self, parsed: Text, tokens: tuple[Token, ...], chosen: list[Match],
+                 ei: EntityIndex) -> _Found:
+        found = _Found(parsed, tokens, chosen)
+        covered: set[int] = set()
+        for m in chosen:
+            covered.update(range(m.start, m.end))
+            langs = {p.lang for p in m.payloads if p.lang}
+            for lang in langs:
+                found.votes[lang] += m.length / len(langs)
+            for p in m.payloads:
+                if p.kind == "cue":
+                    found.cues[p.value].append(m)
+                elif p.kind == "status":
+                    found.statuses.append(p.value)
+                elif p.kind == "forecast":
+                    found.forecasts.append(p.value)
+                elif p.kind == "kind":
+                    found.kinds.append(p.value)
+                elif p.kind == "kind_concept":
+                    found.kind_concepts.append(p.value)
+                elif p.kind == "noun":
+                    found.noun = True
+                elif p.kind == "goal":
+                    found.goal_matches.append(m)
+                elif p.kind == "indicator":
+                    found.indicators.append(p.value)
+                elif p.kind == "budget_line":
+                    found.budget_lines.append(p.value)
+                elif p.kind == "timex":
+                    found.times.append(p.value)
+                elif p.kind == "ref":
+                    found.refs.append(p.value)
+                elif p.kind == "ordinal":
+                    found.ordinals.append(p.value)
+                elif p.kind == "number":
+                    found.numbers_words.append((p.value, m.start))
+            if m.has("unit"):
+                found.units.append(m)
+        found.leftover = [i for i in range(len(tokens)) if i not in covered]
+        # Numbers are numbers whatever else they were read as ("3" after "målområde")
+        found.ints = [(int(t.text), i) for i, t in enumerate(tokens)
+                      if t.text.isdigit() and len(t.text) <= 3]
+        found.years = [int(t.text) for t in tokens
+                       if t.text.isdigit() and len(t.text) == 4 and 1900 <= int(t.text) <= 2200]
+        return found
+
+    def _language(self, found: _Found) -> str | None:
+        votes = dict(found.votes)
+        for lang, letters in self._hints.items():
+            if any(letter in found.text.original.casefold() for letter in letters):
+                votes[lang] = votes.get(lang, 0.0) + 1.0
+        if not votes:
+            return None
+        ranked = sorted(votes.items(), key=lambda kv: -kv[1])
+        if len(ranked) > 1 and ranked[1][1] >= ranked[0][1] - 0.01:
+            return None
+        return ranked[0][0] if ranked[0][1] >= 0.5 else None
+
+
+def _score(tokens: Sequence[Token], understander: Understander) -> object:
+    def score(m: Match) -> float:
+        weight = 0.0
+        for p in m.payloads:
+            w = _LEXICON_PRIORITY.get(p.kind, 1.0) * p.weight
+            if p.kind == "timex":
+                w = 1.3
+            elif p.kind == "unit" and m.length == 1:
+                t = tokens[m.start]
+                # "it" in "what is it": a short lower-case word is a unit only weakly
+                if len(t.folded) <= 3 and not t.upper and t.folded in understander.index.stopwords:
+                    w *= 0.5
+            weight = max(weight, w)
+        return (m.length ** 1.5) * m.quality * weight
+    return score
+
+
+class _Decider:
+    """From what was found to one Question (with alternatives when unsure)."""
+
+    def __init__(self, understander: Understander, found: _Found, ei: EntityIndex,
+                 catalog: Catalog, today: date) -> None:
+        self.u = understander
+        self.f = found
+        self.ei = ei
+        self.catalog = catalog
+        self.today = today
+        self.unmatched: list[str] = []
+
+    # --- helpers -----------------------------------------------------------------------
+
+    def _words(self, indexes: Sequence[int]) -> tuple[str, ...]:
+        return tuple(self.f.tokens[i].text for i in indexes)
+
+    def _content_leftover(self) -> list[int]:
+        return [i for i in self.f.leftover if not self.f.tokens[i].text.startswith("#")]
+
+    def _only(self, *allowed: str, segments: Sequence[Match] | None = None) -> bool:
+        """Every chosen match is one of these kinds (stop words and politeness always are),
+        and nothing is left over."""
+        keep = {"stop", "polite", "conj", *allowed}
+        segs = self.f.segments if segments is None else segments
+        return not self.f.leftover and all(m.kinds() & keep for m in segs)
+
+    def _rest_after(self, m: Match) -> str:
+        """The text after a command word, as typed."""
+        tokens = self.f.tokens
+        if m.end >= len(tokens):
+            return ""
+        return self.f.text.original[tokens[m.end].start:].strip(" .!?")
+
+    def _unit_ids(self) -> tuple[list[int], list[list[int]]]:
+        """The units named (each match's best unit) and the ambiguous matches' options."""
+        f = self.f
+        strong = [m for m in f.units if not (m.kinds() - {"unit", "stop", "conj"})]
+        chosen = strong or f.units
+        if strong and len(strong) < len(f.units):
+            # a word that is also a cue ("ekonomi") is the cue when another unit is named
+            pass
+        ids: list[int] = []
+        ambiguous: list[list[int]] = []
+        for m in chosen:
+            payloads = sorted((p for p in m.payloads if p.kind == "unit"),
+                              key=lambda p: -p.weight)
+            top = [p.value for p in payloads if p.weight >= payloads[0].weight - 0.01]
+            top = list(dict.fromkeys(top))
+            if len(top) > 1:
+                ambiguous.append(top)
+            if top[0] not in ids:
+                ids.append(top[0])
+        return ids, ambiguous
+
+    def _dual_units_used(self) -> set[int]:
+        """Segments read as units that are also other words (cue, status …)."""
+        f = self.f
+        strong = [m for m in f.units if not (m.kinds() - {"unit", "stop", "conj"})]
+        if strong:
+            return {id(m) for m in f.units if m not in strong}
+        return set()
+
+    # --- the decision ------------------------------------------------------------------
+
+    def decide(self) -> Question:
+        f = self.f
+        first = f.first()
+        if first is not None and first.start == 0:
+            command = self._command(first)
+            if command is not None:
+                return command
+        follow = self._follow_up_only()
+        if follow is not None:
+            return follow
+        as_text = f.cue("as_text")
+        page = self._page()
+        question = self._question()
+        changes: dict[str, object] = {}
+        if as_text:
+            changes["as_text"] = True
+        if page:
+            changes["page"] = page
+        if f.cues.get("follow_up") and f.cues["follow_up"][0].start == 0 or \
+                f.cues.get("narrow") and f.cues["narrow"][0].start == 0:
+            changes["follow_up"] = True
+        if self.unmatched:
+            changes["unmatched"] = tuple(dict.fromkeys(self.unmatched))
+        return question.with_(**changes) if changes else question
+
+    def _page(self) -> int | None:
+        f = self.f
+        for m in f.cues.get("page", []):
+            for value, index in f.ints:
+                if index == m.end:
+                    return max(1, min(value, 10_000))
+        return None
+
+    def _command(self, first: Match) -> Question | None:
+        f = self.f
+        names = [n for n in _COMMANDS if first.has("cue", n)]
+        if not names:
+            return None
+        rest_segments = f.segments[1:]
+        name = names[0]
+        if name in ("subscriptions", "reminders_off", "reminders_on", "my_assignments",
+                    "cancel"):
+            if self._only(segments=rest_segments):
+                return Question(Intent(name))
+            if name in ("my_assignments",):
+                return None
+            if name != "cancel":
+                return None
+            return None
+        if name == "subscribe":
+            if self._only(segments=rest_segments) and f.cue("subscriptions"):
+                return Question(Intent.SUBSCRIPTIONS)
+            return Question(Intent.SUBSCRIBE, rest=self._rest_after(first)[:500])
+        if name == "unsubscribe":
+            return Question(Intent.UNSUBSCRIBE, rest=self._rest_after(first)[:500])
+        if name == "snooze":
+            return self._snooze(first)
+        if name == "update":
+            return self._update(first)
+        return None
+
+    def _snooze(self, first: Match) -> Question:
+        f = self.f
+        days = 7
+        for tm in f.times:
+            if tm.kind == "within" and tm.due_from and tm.due_to:
+                days = (tm.due_to - tm.due_from).days
+        count = None
+        for value, index in f.ints + f.numbers_words:
+            if index >= first.end:
+                count = value
+                break
+        if count is not None and not any(tm.kind == "within" for tm in f.times):
+            unit = 1
+            for m in f.segments:
+                if m.start > first.start and m.has("time", "week"):
+                    unit = 7
+            days = count * unit
+        for m in f.segments:
+            if m.start >= first.end and m.has("time", "week") and count is None:
+                days = 7
+        return Question(Intent.SNOOZE, days=max(1, min(days, 3650)))
+
+    def _update(self, first: Match) -> Question:
+        f = self.f
+        if f.refs:
+            return Question(Intent.UPDATE, filter=AssignmentFilter(numbers=tuple(f.refs[:1])))
+        leftover = [i for i in f.leftover if i >= first.end]
+        words = self._title_words(leftover)
+        hits = self._title_hits(words)
+        if hits:
+            numbers = self._best_numbers(hits)
+            return Question(Intent.UPDATE, filter=AssignmentFilter(numbers=numbers),
+                            confidence=0.9 if len(numbers) == 1 else 0.7)
+        terms = tuple(f.tokens[i].folded for i in words)
+        return Question(Intent.UPDATE, filter=AssignmentFilter(words=terms),
+                        confidence=0.5 if terms else 1.0)
+
+    def _follow_up_only(self) -> Question | None:
+        """'visa fler', 'föregående', 'den andra', 'nummer 3', 'som text' on their own."""
+        f = self.f
+        if f.cue("more") and self._only("cue", segments=[m for m in f.segments
+                                                          if not m.has("cue", "more")]) \
+                and not self._other_cues("more", "as_text"):
+            return Question(Intent.MORE, follow_up=True)
+        if f.cue("previous") and not self._other_cues("previous") and self._only("cue"):
+            return Question(Intent.PREVIOUS, follow_up=True)
+        if f.ordinals and not f.times and self._only("ordinal", "cue") \
+                and not self._other_cues("nth_prefix", "follow_up", "narrow"):
+            return Question(Intent.NTH, nth=self._nth(f.ordinals[0]), follow_up=True)
+        for m in f.cues.get("nth_prefix", []):
+            for value, index in f.ints:
+                if index == m.end and self._only("cue", "int"):
+                    return Question(Intent.NTH, nth=max(1, min(value, 1000)), follow_up=True)
+        if f.cue("as_text") and self._only("cue") and not self._other_cues("as_text"):
+            return Question(Intent.AS_TEXT, as_text=True, follow_up=True)
+        if f.cue("page") and self._page() and self._only("cue", "int") \
+                and not self._other_cues("page"):
+            return Question(Intent.MORE, page=self._page() or 1, follow_up=True)
+        if f.cue("cancel") and self._only("cue") and not self._other_cues("cancel"):
+            return Question(Intent.CANCEL)
+        return None
+
+    @staticmethod
+    def _nth(value: int) -> int:
+        return value if value > 0 else 1000  # "den sista": the dialogs clamp to the list
+
+    def _other_cues(self, *allowed: str) -> bool:
+        ignorable = {"follow_up", "help", "which", *allowed}
+        return any(name not in ignorable and ms for name, ms in self.f.cues.items())
+
+    # --- the main reading ----------------------------------------------------------------
+
+    def _question(self) -> Question:
+        f = self.f
+        if self._is_help():
+            return Question(Intent.HELP)
+        units, ambiguous = self._unit_ids()
+        indicator_signal = f.cue("indicators", *_JUDGEMENT, "by_gender") or bool(f.indicators)
+        if indicator_signal and not self._assignment_signal(strong=True):
+            return self._indicators(units)
+        budget = self._budget(units)
+        if budget is not None:
+            return budget
+        finance_score = self._finance_score(units)
+        assignment_score = self._assignment_score()
+        if f.cue("summary") and not units and assignment_score < 1.5 and finance_score < 1:
+            return Question(Intent.SUMMARY)
+        if self._is_units_list(units, finance_score, assignment_score):
+            return Question(Intent.UNITS)
+        if finance_score > 0 and finance_score >= assignment_score:
+            return self._finance(units, ambiguous)
+        if assignment_score > 0:
+            if assignment_score < 1.0 and not units and self._strange_words():
+                return self._unknown()  # "vad blir det för väder imorgon?"
+            return self._assignments(units, ambiguous)
+        if units:
+            question = Question(Intent.FINANCE, Form.UNIT, units=tuple(units))
+            return self._with_unit_alternatives(question, ambiguous)
+        if f.cue("summary"):
+            return Question(Intent.SUMMARY)
+        return self._unknown()
+
+    def _is_help(self) -> bool:
+        f = self.f
+        return f.cue("help") and self._only("cue") and not self._other_cues("help")
+
+    def _is_units_list(self, units: list[int], finance: float, assignment: float) -> bool:
+        f = self.f
+        if units or finance >= 1 or assignment >= 1:
+            return False
+        return bool(f.cues.get("units")) and self._only("cue", "unit")
+
+    # --- scores ------------------------------------------------------------------------
+
+    def _finance_score(self, units: list[int]) -> float:
+        f = self.f
+        score = 0.0
+        for name in _FINANCE_CUES:
+            if f.cues.get(name):
+                score += 1.0
+        for name in ("deficit", "surplus", "balanced"):
+            if f.cues.get(name):
+                score += 1.0
+        if f.cue("rank_max", "rank_min", "top"):
+            score += 0.6 if (f.cue("unit_noun", "which") or score) else 0.3
+        if f.cue("total"):
+            score += 0.6
+        if f.cue("which") and f.cue("unit_noun") and score:
+            score += 0.3
+        if units and score == 0 and not self._assignment_signal():
+            score += 0.5
+        return score
+
+    def _assignment_signal(self, strong: bool = False) -> bool:
+        f = self.f
+        base = (f.noun or f.statuses or f.kinds or f.refs or f.cue("overdue", "due", "deadline")
+                or bool(f.times and not strong))
+        return bool(base)
+
+    def _assignment_score(self) -> float:
+        f = self.f
+        score = 0.0
+        score += 1.0 if f.noun else 0.0
+        score += 1.0 if f.statuses else 0.0
+        score += 0.8 if f.forecasts else 0.0
+        score += 1.0 if f.kinds or f.kind_concepts else 0.0
+        score += 1.5 if f.cue("overdue") else 0.0
+        score += 1.5 if f.cue("due") else 0.0
+        score += 1.0 if f.cue("deadline") else 0.0
+        score += 0.8 if any(tm.kind != "year" for tm in f.times) else 0.0
+        score += 2.0 if f.refs else 0.0
+        score += 0.6 if f.cue("count") else 0.0
+        if f.cue("soon"):
+            score += 0.5
+        if f.cue("goal") and (f.ints or f.goal_matches):
+            score += 1.0
+        if self._title_candidates():
+            score += 1.2
+            if f.cue(*_DETAIL_CUES):
+                score += 1.0
+        return score
+
+    # --- title search --------------------------------------------------------------------
+
+    def _title_words(self, indexes: Sequence[int]) -> list[int]:
+        f = self.f
+        out = []
+        for i in indexes:
+            t = f.tokens[i]
+            if t.text.startswith("#") or t.folded in self.u.index.stopwords:
+                continue
+            if t.text.isdigit():
+                continue
+            out.append(i)
+        return out
+
+    def _title_hits(self, indexes: Sequence[int]) -> list[TitleHit]:
+        if not indexes:
+            return []
+        hits, matched, common = self.ei.titles.search([(i, self.f.tokens[i]) for i in indexes])
+        self._title_matched = matched
+        self._title_common = common
+        return hits
+
+    _cached_candidates: list[TitleHit] | None = None
+
+    def _title_candidates(self) -> list[TitleHit]:
+        if self._cached_candidates is None:
+            words = self._title_words(self._content_leftover())
+            # a goal word ("trygghet") is a title word too when nothing else asks for goals
+            self._cached_candidates = self._title_hits(words)
+        return self._cached_candidates
+
+    def _best_numbers(self, hits: list[TitleHit]) -> tuple[int, ...]:
+        """The hits close to the best: one when it stands out, several when they tie."""
+        top = hits[0].score
+        near = [h for h in hits if h.score >= top * 0.75 and h.tokens >= hits[0].tokens]
+        near = near or hits[:1]
+        return tuple(h.number for h in near[:MAX_NUMBERS])
+
+    # --- assignments ---------------------------------------------------------------------
+
+    def _assignments(self, units: list[int], ambiguous: list[list[int]]) -> Question:
+        f = self.f
+        flt = self._filter(units)
+        form = Form.LIST
+        detail = f.cue(*_DETAIL_CUES)
+        if f.cue("count"):
+            form = Form.COUNT
+        confidence = 1.0
+        numbers: tuple[int, ...] = ()
+        if f.refs:
+            numbers = tuple(dict.fromkeys(f.refs))[:MAX_NUMBERS]
+            if len(numbers) == 1 and form is Form.LIST:
+                form = Form.DETAIL
+        else:
+            hits = self._title_candidates()
+            if hits:
+                numbers = self._best_numbers(hits)
+                leftover_words = self._title_words(self._content_leftover())
+                not_found = [i for i in leftover_words if i not in self._title_matched]
+                self.unmatched.extend(self._words(not_found))
+                if len(numbers) == 1 and form is Form.LIST and (detail or flt.empty):
+                    form = Form.DETAIL
+                if len(numbers) > 1 and form is Form.LIST and detail:
+                    confidence = 0.6
+            else:
+                self._note_unmatched()
+                if getattr(self, "_title_common", None):
+                    flt = _replace(flt, words=tuple(self._title_common))
+        if numbers:
+            flt = _replace(flt, numbers=numbers)
+        question = Question(Intent.ASSIGNMENTS, form, filter=flt, confidence=confidence)
+        if form is Form.DETAIL and len(numbers) == 1:
+            # one assignment: its own details, whatever the filters would have said
+            question = question.with_(filter=AssignmentFilter(numbers=numbers))
+        return self._with_unit_alternatives(question, ambiguous)
+
+    def _strange_words(self) -> list[int]:
+        return [i for i in self._title_words(self._content_leftover())
+                if i not in getattr(self, "_title_matched", set())]
+
+    def _note_unmatched(self) -> None:
+        words = self._title_words(self._content_leftover())
+        self.unmatched.extend(self._words(words))
+
+    def _filter(self, units: list[int]) -> AssignmentFilter:
+        f = self.f
+        statuses = [s for s in dict.fromkeys(f.statuses) if s != "open"]
+        open_only = "open" in f.statuses or f.cue("due")
+        due_from: date | None = None
+        due_to: date | None = None
+        for tm in f.times:
+            if tm.kind == "year" and not (f.cue("due", "deadline") or f.noun):
+                continue
+            due_from, due_to = tm.due_from, tm.due_to
+        if f.cue("due") and due_from is None:
+            if due_to is None:
+                if f.cue("overdue"):
+                    pass
+                else:
+                    due_from, due_to = self.today, self.today + timedelta(days=DUE_SOON_DAYS)
+            else:
+                due_from = self.today
+        elif f.cue("soon") and due_to is None and not f.cue("overdue"):
+            due_from, due_to = self.today, self.today + timedelta(days=DUE_SOON_DAYS)
+            open_only = True
+        if due_from is not None and due_to is not None and due_from > due_to:
+            due_from, due_to = due_to, due_from
+        kinds = list(dict.fromkeys(f.kinds))
+        for concept in f.kind_concepts:
+            kind = self.ei.kinds_by_concept.get(concept)
+            if kind and kind not in kinds:
+                kinds.append(kind)
+        # "uppdrag" is both the word for assignments and, in Norrtälje, a kind: the word
+        kinds = [k for k in kinds if not self._kind_is_noun(k)]
+        return AssignmentFilter(
+            unit_ids=tuple(units),
+            statuses=tuple(statuses),
+            forecasts=tuple(dict.fromkeys(f.forecasts)),
+            kinds=tuple(kinds),
+            goal_areas=tuple(self._goals()),
+            overdue=f.cue("overdue"),
+            open_only=bool(open_only) and not statuses,
+            due_from=due_from,
+            due_to=due_to,
+        )
+
+    def _kind_is_noun(self, kind: str) -> bool:
+        for m in self.f.segments:
+            if m.has("kind", kind) and m.has("noun") and not m.has("kind_concept"):
+                return True
+        return False
+
+    def _goals(self) -> list[str]:
+        f = self.f
+        goals: list[str] = []
+        for m in f.cues.get("goal", []):
+            for value, index in f.ints:
+                if index in (m.end, m.start - 1) and value in self.ei.goal_numbers:
+                    goals.append(self.ei.goal_numbers[value])
+        for m in f.goal_matches:
+            if m.kinds() - {"goal", "stop"} and not f.cue("goal"):
+                continue  # "ekonomi" is a unit or a cue word before it is a goal area
+            goals.extend(p.value for p in m.payloads if p.kind == "goal")
+        return list(dict.fromkeys(goals))
+
+    # --- finance -------------------------------------------------------------------------
+
+    def _finance(self, units: list[int], ambiguous: list[list[int]]) -> Question:
+        f = self.f
+        balance = next((b for name, b in _BALANCE.items() if f.cues.get(name)), None)
+        ranking = f.cue("rank_max", "rank_min", "top")
+        self._note_unmatched()
+        if ranking and not units:
+            measure = self._measure(balance)
+            top = self._top()
+            if measure is None:
+                options = tuple(Question(Intent.FINANCE, Form.RANK, measure=m, top=top)
+                                for m in (Measure.SURPLUS, Measure.DEFICIT, Measure.BUDGET))
+                return Question(Intent.UNKNOWN, alternatives=options, confidence=0.3,
+                                unmatched=tuple(self.unmatched))
+            return Question(Intent.FINANCE, Form.RANK, measure=measure, top=top)
+        if balance is not None and not units:
+            return Question(Intent.FINANCE, Form.WHICH, balance=balance)
+        if f.cue("total") and not units:
+            return Question(Intent.FINANCE, Form.TOTAL)
+        question = Question(Intent.FINANCE, Form.UNIT, units=tuple(units))
+        if not units:
+            question = question.with_(confidence=0.6)
+        return self._with_unit_alternatives(question, ambiguous)
+
+    def _measure(self, balance: Balance | None) -> Measure | None:
+        f = self.f
+        if balance is Balance.DEFICIT:
+            return Measure.DEFICIT
+        if balance is Balance.SURPLUS:
+            return Measure.SURPLUS
+        if f.cue("forecast"):
+            return Measure.FORECAST
+        if f.cue("budget"):
+            return Measure.BUDGET
+        return None
+
+    def _top(self) -> int:
+        f = self.f
+        for value, _ in f.ints + f.numbers_words:
+            if 1 <= value <= 100:
+                return value
+        return 1
+
+    # --- budgets (yearly budgets with line items) ----------------------------------------
+
+    def _budget(self, units: list[int]) -> Question | None:
+        f = self.f
+        cat = self.catalog
+        if not (cat.budget_years or cat.budget_lines):
+            return None
+        years = [y for y in f.years if not cat.budget_years or y in cat.budget_years]
+        line = f.budget_lines[0] if f.budget_lines else None
+        if line is None and not (years and (f.cue(*_FINANCE_CUES) or units)):
+            return None
+        if self._assignment_signal(strong=True):
+            return None
+        self._note_unmatched()
+        if len(years) >= 2 or (f.cue("change") and len(years) >= 1):
+            pair = (years[0], years[1]) if len(years) >= 2 else (years[0] - 1, years[0])
+            return Question(Intent.BUDGET, Form.CHANGE, units=tuple(units), years=pair,
+                            budget_line=line)
+        return Question(Intent.BUDGET, Form.UNIT, units=tuple(units),
+                        year=years[0] if years else None, budget_line=line)
+
+    # --- indicators ----------------------------------------------------------------------
+
+    def _indicators(self, units: list[int]) -> Question:
+        f = self.f
+        judgement = next((j for name, j in _JUDGEMENT.items() if f.cues.get(name)), None)
+        self._note_unmatched()
+        ids = tuple(dict.fromkeys(f.indicators))
+        form = Form.DETAIL if len(ids) == 1 and judgement is None else Form.LIST
+        return Question(Intent.INDICATORS, form, units=tuple(units), indicators=ids,
+                        judgement=judgement, by_gender=f.cue("by_gender"),
+                        filter=AssignmentFilter(goal_areas=tuple(self._goals())))
+
+    # --- unsure --------------------------------------------------------------------------
+
+    def _with_unit_alternatives(self, question: Question,
+                                ambiguous: list[list[int]]) -> Question:
+        if not ambiguous:
+            return question
+        options = []
+        for unit_id in ambiguous[0][:3]:
+            units = tuple(unit_id if u in ambiguous[0] else u for u in question.units) \
+                if question.units else (unit_id,)
+            flt = question.filter
+            if flt.unit_ids:
+                flt = _replace(flt, unit_ids=tuple(unit_id if u in ambiguous[0] else u
+                                                   for u in flt.unit_ids))
+            options.append(question.with_(units=units if question.units else (), filter=flt,
+                                          confidence=0.5))
+        return question.with_(alternatives=tuple(options), confidence=0.5)
+
+    def _unknown(self) -> Question:
+        f = self.f
+        words = [i for i in f.leftover if f.tokens[i].folded not in self.u.index.stopwords]
+        unmatched = self._words(words)
+        alternatives: list[Question] = []
+        for word in unmatched:
+            if len(word) >= 3:
+                for unit_id in self.ei.unit_suggestions(word):
+                    alternatives.append(Question(Intent.FINANCE, Form.UNIT, units=(unit_id,),
+                                                 confidence=0.3))
+        return Question(Intent.UNKNOWN, unmatched=unmatched, alternatives=tuple(alternatives[:3]),
+                        confidence=0.0)
+
+
+def _replace(flt: AssignmentFilter, **changes: object) -> AssignmentFilter:
+    from dataclasses import replace
+
+    return replace(flt, **changes)  # type: ignore[arg-type]
