@@ -21,6 +21,7 @@ from sqlalchemy import Engine
 from tabulate import tabulate
 
 from bot.adapter import LagetAdapter
+from bot.botbuilder_patches import check_versions
 from bot.laget_bot import LagetBot
 from bot.middleware import ConversationReferenceMiddleware, QuestionTextMiddleware
 from bot.proactive import ProactiveSender
@@ -64,6 +65,7 @@ def build_database(settings: Settings) -> Engine:
 def build(settings: Settings, engine: Engine | None = None,
           clock: Callable[[], datetime] | None = None) -> Components:
     """`clock` (the office's wall clock, for the nudge scheduler) is injectable for tests."""
+    check_versions()  # before anything is built on the patched botbuilder
     engine = engine or build_database(settings)
     storage = SqlStorage(engine)
     conversation_state = ConversationState(storage)

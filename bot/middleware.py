@@ -13,6 +13,7 @@ from botbuilder.core import Middleware, TurnContext
 from botbuilder.schema import Activity, ActivityEventNames, ActivityTypes
 from sqlalchemy import Engine
 
+from bot.identity import tenant_of
 from bot.understanding import reply_language
 from cards.update import UPDATE_VERB
 from storage import conversations
@@ -66,21 +67,6 @@ class QuestionTextMiddleware(Middleware):
 
 _INTERNAL_EVENTS = {ActivityEventNames.continue_conversation,
                     ActivityEventNames.create_conversation}
-
-
-def tenant_of(activity: Activity) -> str:
-    """Teams puts the tenant in channelData.tenant.id and conversation.tenantId (which
-    botbuilder's schema spells tenantID, so it lands in additional_properties)."""
-    channel_data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
-    tenant = channel_data.get("tenant")
-    if isinstance(tenant, dict) and isinstance(tenant.get("id"), str):
-        return tenant["id"]
-    conversation = activity.conversation
-    if conversation is None:
-        return ""
-    extra = getattr(conversation, "additional_properties", None) or {}
-    found = conversation.tenant_id or extra.get("tenantId") or extra.get("tenantID")
-    return found if isinstance(found, str) else ""
 
 
 def conversation_info(activity: Activity) -> ConversationInfo | None:
