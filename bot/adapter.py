@@ -44,6 +44,19 @@ def _json_error(status: int, reason: str) -> web.Response:
     return web.json_response({"error": reason}, status=status)
 
 
+async def _read_body(request: web.Request, limit: int) -> bytes | None:
+    """The whole body, or None past `limit` bytes. `content.read(n)` alone returns only what
+    has arrived so far, and a chunked body has no Content-Length to refuse early by."""
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := await request.content.read(limit + 1 - size):
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def _is_database_outage(error: BaseException) -> bool:
     """An OperationalError/InterfaceError anywhere in the cause chain: the database is down
     or unreachable, not a bug in a query."""
@@ -87,8 +100,8 @@ class LagetAdapter(CloudAdapter):
             return _json_error(415, "Content-Type must be application/json")
         if (request.content_length or 0) > MAX_BODY_BYTES:
             return _json_error(413, "activity too large")
-        raw = await request.content.read(MAX_BODY_BYTES + 1)
-        if len(raw) > MAX_BODY_BYTES:
+        raw = await _read_body(request, MAX_BODY_BYTES)
+        if raw is None:
             return _json_error(413, "activity too large")
         try:
             body = json.loads(raw)
