@@ -18,6 +18,7 @@ import json
 import logging
 import traceback
 from types import SimpleNamespace
+from typing import Any
 
 import jwt
 from aiohttp import web
@@ -38,6 +39,10 @@ from config import Settings
 log = logging.getLogger("laget.adapter")
 
 MAX_BODY_BYTES = 256 * 1024
+# Teams' activities nest a handful of levels (channelData, a card's submitted data). Deeper
+# JSON is refused at the edge rather than left to recurse through msrest, deepcopy and the
+# state store, each with its own stack depth to run out of.
+MAX_JSON_DEPTH = 64
 
 
 def _json_error(status: int, reason: str) -> web.Response:
@@ -55,6 +60,19 @@ async def _read_body(request: web.Request, limit: int) -> bytes | None:
             return None
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def _nested_deeper_than(value: Any, limit: int) -> bool:
+    """Whether JSON containers nest more than `limit` levels (iterative: no recursion)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend((child, depth + 1) for child in children
+                     if isinstance(child, dict | list))
+    return False
 
 
 def _is_database_outage(error: BaseException) -> bool:
@@ -105,10 +123,12 @@ class LagetAdapter(CloudAdapter):
             return _json_error(413, "activity too large")
         try:
             body = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, RecursionError):  # RecursionError: nested past Python's limit
             return _json_error(400, "body is not valid JSON")
         if not isinstance(body, dict) or not isinstance(body.get("type"), str):
             return _json_error(400, "body must be an activity object with a 'type'")
+        if _nested_deeper_than(body, MAX_JSON_DEPTH):
+            return _json_error(400, "activity nested too deep")
         try:
             activity = Activity().deserialize(body)
         except Exception:  # msrest raises several types for ill-typed fields
@@ -126,7 +146,11 @@ class LagetAdapter(CloudAdapter):
                             "allowed tenants", tenant, activity.conversation.id)
                 return _json_error(403, "tenant not allowed")
 
-        answer = await self.process_activity(auth, activity, bot.on_turn)
+        try:
+            answer = await self.process_activity(auth, activity, bot.on_turn)
+        except Exception:  # outside the turn (its errors go to _on_error): a bug of ours
+            log.exception("could not process activity %r", activity.id)
+            return _json_error(500, "internal error")
         if answer:
             return invoke_response(answer)
         return web.Response(status=201)

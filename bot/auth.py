@@ -42,6 +42,7 @@ class LagetAuthentication(BotFrameworkAuthentication):
             configuration, credentials_factory=self._credentials
         )
         self.originating_audience = self._inner.get_originating_audience()
+        self._own_app_id: str = getattr(configuration, "APP_ID", "") or ""
         self.http = SharedSession()
         self._factories: dict[str | None, CachedConnectorFactory] = {}
         self._tokens: dict[tuple[str | None, str], TokenSource] = {}
@@ -66,6 +67,12 @@ class LagetAuthentication(BotFrameworkAuthentication):
     async def authenticate_request(self, activity: Activity,
                                    auth_header: str) -> AuthenticateRequestResult:
         result = await self._inner.authenticate_request(activity, auth_header)
+        audience = result.claims_identity.get_claim_value(AuthenticationConstants.AUDIENCE_CLAIM)
+        if self._own_app_id and audience != self._own_app_id:
+            # botbuilder's EmulatorValidation checks `appid` but no audience, and a token for
+            # another audience then fails later, building credentials for it (HTTP 500).
+            # Läget talks to no other bots (no skills): a token must be for this app.
+            raise PermissionError(f"token audience {audience!r} is not this bot")
         result.connector_factory = self.create_connector_factory(result.claims_identity)
         return result
 

@@ -7,7 +7,7 @@ import json
 import logging
 
 import pytest
-from botclient import bot_settings, running_bot
+from botclient import BotClient, bot_settings, running_bot
 from botservice import harness
 from yarl import URL
 
@@ -124,3 +124,60 @@ async def test_a_chunked_body_without_length_is_read_whole_and_bounded(
                                    _chunked(huge, 64 * 1024), pause=0.002)
         assert response.startswith(b"HTTP/1.1 413"), response[:300]
         assert not bot.channel.replies("huge")
+
+
+# --- odd JSON ------------------------------------------------------------------------------
+
+
+def _nested(depth: int, leaf: str = "1") -> str:
+    return '{"a":' * depth + leaf + "}" * depth
+
+
+def _odd_bodies(bot: BotClient) -> dict[str, bytes]:
+    def activity(conversation_id: str, **fields: str) -> bytes:
+        base = json.dumps(bot.activity("hjälp", conversation_id=conversation_id))
+        extra = "".join(f', "{k}": {v}' for k, v in fields.items())
+        return (base[:-1] + extra + "}").encode()
+
+    return {
+        "array 5000 deep": b"[" * 5000 + b"]" * 5000,
+        "object 5000 deep": _nested(5000).encode(),
+        "value 5000 deep": activity("odd-1", value=_nested(5000)),
+        "value 900 deep": activity("odd-2", value=_nested(900)),
+        "value 985 deep": activity("odd-2b", value=_nested(985)),
+        "value 995 deep": activity("odd-2c", value=_nested(995)),
+        "value 60 deep": activity("odd-3", value=_nested(60)),
+        "channelData 900 deep": activity("odd-4", channelData=_nested(900)),
+        "a 5000-digit number": activity("odd-5", value="9" * 5000),
+        "a 4000-digit number": activity("odd-6", channelData="9" * 4000),
+        "1e999": activity("odd-7", channelData="1e999", value='{"ask": 1e999}'),
+        "-1e999 as text": activity("odd-8").replace(b'"hj\\u00e4lp"', b"-1e999"),
+        "NaN": activity("odd-9", channelData="NaN"),
+        "channelData a list": activity("odd-10", channelData='[1, {"tenant": [2]}]'),
+        "channelData tenant a list": activity("odd-11", channelData='{"tenant": [1]}'),
+        "entities an object": activity("odd-12", entities='{"type": "mention"}'),
+        "entities a string": activity("odd-13", entities='"mention"'),
+        "entities list of odd": activity("odd-14", entities='[1, "x", null, [], {"type": 5}]'),
+    }
+
+
+async def test_deep_or_odd_json_is_a_400_or_a_normal_answer_never_a_500(
+    database_url: str,
+) -> None:
+    async with running_bot(bot_settings(database_url)) as bot:
+        for case, body in _odd_bodies(bot).items():
+            turn = await bot.post(body)
+            assert turn.status in (200, 201, 400), (case, turn.status, str(turn.body)[:300])
+            assert "Traceback" not in str(turn.body), case
+            replies = [r.activity for r in bot.channel.received]
+            assert not any("gick fel" in str(r) or "Traceback" in str(r) for r in replies), (
+                case, replies[-1:])
+        turn = await bot.post(_nested(5000).encode())
+        assert turn.status == 400 and turn.body == {"error": "body is not valid JSON"}
+        deep = json.dumps(bot.activity("hjälp", conversation_id="deep"))[:-1]
+        turn = await bot.post(f'{deep}, "value": {_nested(100)}}}'.encode())
+        assert (turn.status, turn.body) == (400, {"error": "activity nested too deep"})
+        turn = await bot.post(f'{deep}, "value": {_nested(40)}}}'.encode())
+        assert turn.status in (200, 201)
+        assert "Det här kan du fråga" in str(bot.channel.replies("deep"))
+        assert (await bot.say("prognos IT")).replies  # still serving

@@ -9,7 +9,15 @@ from typing import Any
 
 import jwt
 import pytest
-from botservice import APP_ID, ISSUER, OTHER_KEY, Harness, harness, make_token
+from botservice import (
+    APP_ID,
+    EMULATOR_ISSUER,
+    ISSUER,
+    OTHER_KEY,
+    Harness,
+    harness,
+    make_token,
+)
 
 
 def _no_blocking_requests(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -72,3 +80,29 @@ async def test_local_mode_ignores_an_authorization_header(database_url: str) -> 
         assert status in (200, 201)
         [(headers, _reply)] = h.channel.received
         assert "Authorization" not in headers  # no credentials to send in local mode
+
+
+@pytest.mark.parametrize("channel_id", ["msteams", "emulator"])
+@pytest.mark.parametrize("audience", ["https://api.botframework.com", "", "someone-elses-app"])
+async def test_an_emulator_token_for_another_audience_is_a_401(
+    authed: Harness, monkeypatch: pytest.MonkeyPatch, channel_id: str, audience: str
+) -> None:
+    """Validly signed by the Emulator's issuer and naming our app as `appid`, but issued for
+    another audience: botbuilder's EmulatorValidation accepts it (it checks no audience),
+    and the turn then failed building credentials for that audience: HTTP 500. (A third
+    audience makes botbuilder take it for a skill's token, which it refuses itself.)"""
+    from botframework.connector.auth import AuthenticationConstants
+
+    monkeypatch.setattr(AuthenticationConstants, "TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL",
+                        f"{authed.identity.url}/openid")
+    token = make_token(authed.channel.url, iss=EMULATOR_ISSUER, aud=audience, appid=APP_ID,
+                       ver="1.0")
+    status, body = await authed.post(authed.activity(channel_id=channel_id), token)
+    assert status == 401, body
+    assert body == {"error": "invalid token"}
+    assert authed.channel.attempts == 0 and authed.state_rows() == 0
+    # The same token for our own audience is fine on Teams' channel.
+    token = make_token(authed.channel.url, iss=EMULATOR_ISSUER, aud=APP_ID, appid=APP_ID,
+                       ver="1.0")
+    status, _ = await authed.post(authed.activity(), token)
+    assert status in (200, 201)
