@@ -22,8 +22,13 @@ from storage.db import run, session
 
 log = logging.getLogger("laget.middleware")
 MAX_QUESTION_CHARS = 500
-_AT_TAG = re.compile(r"<at[^>]*>.*?</at>", re.IGNORECASE | re.DOTALL)
-_HTML_TAG = re.compile(r"<[^>]+>")
+# Only this much of a message is looked at: room for a rich-text box's markup around a
+# question of MAX_QUESTION_CHARS. Teams allows ~28 KB, a local client anything.
+MAX_SCANNED_CHARS = 8 * 1024
+# Linear: neither class can run past the next "<", so no start position rescans the text
+# (the former `<at[^>]*>.*?</at>` and `<[^>]+>` were quadratic on "<at>" or "<" repeated).
+_AT_TAG = re.compile(r"<at\b[^<>]*>[^<]*</at>", re.IGNORECASE)
+_HTML_TAG = re.compile(r"<[^<>]*>")
 
 INVALID_BUTTON = {
     "sv": "Jag kunde inte läsa knapptrycket. Skriv frågan i stället, eller ”hjälp”.",
@@ -54,13 +59,27 @@ class QuestionTextMiddleware(Middleware):
                 await context.send_activity(INVALID_BUTTON[lang])
                 return
             activity.text = ask
-        text = TurnContext.remove_recipient_mention(activity) if activity.entities else (
-            activity.text or ""
-        )
+        text = _without_bot_mentions(activity, (activity.text or "")[:MAX_SCANNED_CHARS])
         # Teams may send HTML (with &nbsp; and friends) from its rich-text box.
-        text = html.unescape(_HTML_TAG.sub(" ", _AT_TAG.sub(" ", text or "")))
+        text = html.unescape(_HTML_TAG.sub(" ", _AT_TAG.sub(" ", text)))
         activity.text = " ".join(text.split())[:MAX_QUESTION_CHARS]
         await logic()
+
+
+def _without_bot_mentions(activity: Activity, text: str) -> str:
+    """`text` without the mentions of the bot, removed as literal text. (botbuilder's
+    remove_recipient_mention raises on a mention without `mentioned`, and html-escapes the
+    mention before matching, so it never matches Teams' "<at>…</at>"; those go with
+    _AT_TAG.)"""
+    bot_id = activity.recipient.id if activity.recipient else None
+    for entity in activity.entities or []:
+        extra = getattr(entity, "additional_properties", None) or {}
+        mentioned, mention_text = extra.get("mentioned"), extra.get("text")
+        if (getattr(entity, "type", None) == "mention" and isinstance(mentioned, dict)
+                and mentioned.get("id") == bot_id and isinstance(mention_text, str)
+                and mention_text):
+            text = text.replace(mention_text, " ")
+    return text
 
 
 # --- conversation references (deadline nudges) ---------------------------------------------

@@ -158,6 +158,10 @@ def _odd_bodies(bot: BotClient) -> dict[str, bytes]:
         "entities an object": activity("odd-12", entities='{"type": "mention"}'),
         "entities a string": activity("odd-13", entities='"mention"'),
         "entities list of odd": activity("odd-14", entities='[1, "x", null, [], {"type": 5}]'),
+        "mention without mentioned": activity(
+            "odd-15", entities='[{"type": "mention", "text": "<at>x</at>"}]'),
+        "mention mentioned a list": activity(
+            "odd-16", entities='[{"type": "mention", "mentioned": [1]}]'),
     }
 
 
