@@ -30,7 +30,7 @@ from sqlalchemy import exc as sa_exc
 
 from bot.auth import LagetAuthentication
 from bot.botbuilder_patches import invoke_response
-from bot.identity import tenant_of
+from bot.identity import TEAMS_CHANNEL, tenant_of
 from bot.openid import OpenIdMetadataUnavailable
 from bot.understanding import reply_language
 from cards.texts import t
@@ -139,6 +139,16 @@ class LagetAdapter(CloudAdapter):
         auth = await self._authenticate(request, activity)
         if isinstance(auth, web.Response):
             return auth
+        if self._settings.authenticated:
+            if activity.channel_id != TEAMS_CHANNEL:
+                # Validly signed, but only Teams vouches for who the user is (bot/identity.py).
+                log.warning("refused an activity from channel %r (conversation %r): only "
+                            "Teams (msteams) is served with authentication on",
+                            activity.channel_id, activity.conversation.id)
+                return _json_error(403, "channel not allowed")
+            if auth.caller_id is None:  # bot.identity.is_authenticated relies on it
+                log.error("refused an authenticated activity without a caller id")
+                return _json_error(500, "internal error")
         if self._allowed_tenants:
             tenant = tenant_of(activity) or None
             if tenant not in self._allowed_tenants:

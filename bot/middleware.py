@@ -13,7 +13,7 @@ from botbuilder.core import Middleware, TurnContext
 from botbuilder.schema import Activity, ActivityEventNames, ActivityTypes
 from sqlalchemy import Engine
 
-from bot.identity import tenant_of
+from bot.identity import is_authenticated, tenant_of, user_id_of
 from bot.understanding import reply_language
 from cards.update import UPDATE_VERB
 from storage import conversations
@@ -92,7 +92,6 @@ def conversation_info(activity: Activity) -> ConversationInfo | None:
     conversation = activity.conversation
     if conversation is None or not conversation.id or not activity.service_url:
         return None
-    sender = activity.from_property
     tenant = tenant_of(activity)
     reference = TurnContext.get_conversation_reference(activity).serialize()
     if tenant:
@@ -103,7 +102,7 @@ def conversation_info(activity: Activity) -> ConversationInfo | None:
         channel_id=activity.channel_id or "msteams",
         service_url=activity.service_url,
         tenant_id=tenant,
-        user_id=((sender.aad_object_id or sender.id or "") if sender else ""),
+        user_id=user_id_of(activity, is_authenticated(activity)),
         reference=reference,
     )
 

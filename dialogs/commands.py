@@ -12,6 +12,7 @@ from typing import Any
 from botbuilder.schema import Activity
 from sqlalchemy import Engine
 
+from bot.identity import is_authenticated, user_id_of
 from bot.understanding import Intent, reply_language
 from storage.db import session
 from storage.roles import is_admin, managed_unit_ids
@@ -118,7 +119,7 @@ def ask_for(activity: Activity, intent: Intent, engine: Engine, today: date,
     """Everything a command may know about the question and who asks it."""
     sender = activity.from_property
     conversation = activity.conversation
-    user_id = (sender.aad_object_id or sender.id or "") if sender else ""
+    user_id = user_id_of(activity, is_authenticated(activity))  # bot/identity.py's rule
     tenant = (conversation.tenant_id if conversation else "") or ""
     key = ""
     if payload is not None and activity.id:
