@@ -25,7 +25,7 @@ from botframework.connector.auth import (
 )
 
 from bot.botbuilder_patches import install_async_openid_metadata
-from bot.connector import CachedConnectorFactory, SharedSession, TokenSource
+from bot.connector import CachedConnectorFactory, LruCache, SharedSession, TokenSource
 
 
 class LagetAuthentication(BotFrameworkAuthentication):
@@ -45,7 +45,7 @@ class LagetAuthentication(BotFrameworkAuthentication):
         self._own_app_id: str = getattr(configuration, "APP_ID", "") or ""
         self.http = SharedSession()
         self._factories: dict[str | None, CachedConnectorFactory] = {}
-        self._tokens: dict[tuple[str | None, str], TokenSource] = {}
+        self._tokens: LruCache[tuple[str | None, str], TokenSource] = LruCache()
         self._user_token_clients: dict[str | None, UserTokenClient] = {}
 
     @staticmethod
@@ -57,12 +57,13 @@ class LagetAuthentication(BotFrameworkAuthentication):
 
     async def token_source(self, app_id: str | None, scope: str) -> TokenSource:
         key = (app_id, scope)
-        if key not in self._tokens:
+        tokens = self._tokens.get(key)
+        if tokens is None:
             credentials = await self._credentials.create_credentials(
                 app_id, scope, AuthenticationConstants.TO_CHANNEL_FROM_BOT_LOGIN_URL, True
             )
-            self._tokens[key] = TokenSource(credentials)
-        return self._tokens[key]
+            tokens = self._tokens.put(key, TokenSource(credentials))
+        return tokens
 
     async def authenticate_request(self, activity: Activity,
                                    auth_header: str) -> AuthenticateRequestResult:

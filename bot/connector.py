@@ -13,8 +13,9 @@ import asyncio
 import logging
 import random
 import time
+from collections import OrderedDict
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import aiohttp
 from botframework.connector.about import __version__ as connector_version
@@ -43,9 +44,40 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 RETRY_DELAYS: tuple[float, ...] = (0.5, 1.0, 2.0)
 MAX_RETRY_AFTER = 10.0
 CONNECTOR_TIMEOUT = aiohttp.ClientTimeout(total=30)
+# Connector clients and token sources kept (least recently used dropped first): Teams uses a
+# handful of service URLs, but every distinct one in an activity would otherwise stay.
+MAX_CACHED_CLIENTS = 256
 # An outgoing token is asked from msal again after this long; msal hands out tokens with at
 # least 5 minutes left, so a cached one always has 3 minutes to spare.
 TOKEN_REUSE_SECONDS = 120.0
+
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class LruCache(Generic[K, V]):
+    """At most `size` entries; the least recently used goes first."""
+
+    def __init__(self, size: int = MAX_CACHED_CLIENTS) -> None:
+        self.size = size
+        self._items: OrderedDict[K, V] = OrderedDict()
+
+    def get(self, key: K) -> V | None:
+        found = self._items.get(key)
+        if found is not None:
+            self._items.move_to_end(key)
+        return found
+
+    def put(self, key: K, value: V) -> V:
+        self._items[key] = value
+        self._items.move_to_end(key)
+        while len(self._items) > self.size:
+            self._items.popitem(last=False)
+        return value
+
+    def __len__(self) -> int:
+        return len(self._items)
 
 
 class TokenSource:
@@ -196,7 +228,7 @@ class CachedConnectorFactory(ConnectorFactory):
     def __init__(self, owner: LagetAuthentication, app_id: str | None) -> None:
         self._owner = owner
         self._app_id = app_id
-        self._clients: dict[tuple[str, str], ConnectorClient] = {}
+        self._clients: LruCache[tuple[str, str], ConnectorClient] = LruCache()
 
     async def create(self, service_url: str, audience: str | None = None) -> ConnectorClient:
         scope = audience or self._owner.originating_audience
@@ -204,6 +236,6 @@ class CachedConnectorFactory(ConnectorFactory):
         client = self._clients.get(key)
         if client is None:
             tokens = await self._owner.token_source(self._app_id, scope)
-            client = self._clients[key] = connector_client(service_url, tokens,
-                                                           self._owner.http)
+            client = self._clients.put(key, connector_client(service_url, tokens,
+                                                             self._owner.http))
         return client

@@ -3,11 +3,16 @@ last retry, accept an empty 202, and reuse one connector client per service URL.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 from aiohttp.test_utils import TestServer
+from botframework.connector.auth import ClaimsIdentity
 from botservice import Channel, harness
 
 import bot.connector
+from bot.auth import LagetAuthentication
+from bot.connector import MAX_CACHED_CLIENTS
 
 
 async def test_connector_429_and_5xx_are_retried(
@@ -68,3 +73,21 @@ async def test_connector_clients_are_built_once_per_service_url(database_url: st
             h.components.adapter.create_claims_identity("")
         )
         assert len(factory._clients) == 2  # one per service URL, reused for every turn
+
+
+async def test_the_client_and_token_caches_are_bounded() -> None:
+    """Every service URL (and audience) gets a client and a token source; a stream of
+    distinct ones must not grow the process without bound."""
+    auth = LagetAuthentication(SimpleNamespace(APP_ID="", APP_PASSWORD="", APP_TYPE="",
+                                               APP_TENANTID=""))
+    factory = auth.create_connector_factory(ClaimsIdentity({}, True))
+    kept = await factory.create("https://smba.example/keep/")
+    for i in range(1000):
+        await factory.create(f"https://smba.example/{i}/", audience=f"https://aud-{i}.example")
+        if i % 100 == 0:  # one URL in steady use stays cached
+            assert await factory.create("https://smba.example/keep/") is kept
+    assert len(factory._clients) <= MAX_CACHED_CLIENTS
+    assert len(auth._tokens) <= MAX_CACHED_CLIENTS
+    assert await factory.create("https://smba.example/keep/") is kept
+    assert await factory.create("https://smba.example/999/", "https://aud-999.example")
+    await auth.http.close()
