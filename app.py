@@ -22,6 +22,7 @@ from tabulate import tabulate
 
 from bot.adapter import LagetAdapter
 from bot.botbuilder_patches import check_versions
+from bot.http_server import serve
 from bot.laget_bot import LagetBot
 from bot.middleware import ConversationReferenceMiddleware, QuestionTextMiddleware
 from bot.proactive import ProactiveSender
@@ -118,9 +119,7 @@ def _database(settings: Settings) -> Engine:
 
 def _serve(settings: Settings, _args: argparse.Namespace) -> int:
     components = build(settings)
-    mode = "authenticated" if settings.authenticated else "local, no authentication"
-    log.info("Läget listening on http://localhost:%s/api/messages (%s)", settings.port, mode)
-    web.run_app(components.web_app, host="0.0.0.0", port=settings.port, print=None)
+    serve(components.web_app, settings)  # bot/http_server.py: bind address, timeouts, bounds
     return 0
 
 

@@ -118,7 +118,12 @@ class LagetAdapter(CloudAdapter):
             return _json_error(415, "Content-Type must be application/json")
         if (request.content_length or 0) > MAX_BODY_BYTES:
             return _json_error(413, "activity too large")
-        raw = await _read_body(request, MAX_BODY_BYTES)
+        try:
+            raw = await _read_body(request, MAX_BODY_BYTES)
+        except ConnectionError:  # gone, or cut off by bot/http_server.py's body deadline
+            return _json_error(408, "request body incomplete")
+        except web.RequestPayloadError:
+            return _json_error(400, "malformed body")
         if raw is None:
             return _json_error(413, "activity too large")
         try:
