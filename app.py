@@ -24,6 +24,8 @@ from sqlalchemy import Engine
 from tabulate import tabulate
 
 from bot.adapter import LagetAdapter
+from bot.botbuilder_patches import check_versions
+from bot.http_server import serve
 from bot.laget_bot import LagetBot
 from bot.middleware import ConversationReferenceMiddleware, QuestionTextMiddleware
 from bot.proactive import ProactiveSender
@@ -89,19 +91,19 @@ def organisation_today(settings: Settings, org: OrganisationView) -> date:
 def build(settings: Settings, engine: Engine | None = None,
           clock: Callable[[], datetime] | None = None) -> Components:
     """`clock` (UTC now, for the nudge scheduler) is injectable for tests."""
+    check_versions()  # before anything is built on the patched botbuilder
     engine = engine or build_database(settings)
     conversation_state = ConversationState(SqlStorage(engine))
     directory = OrganisationDirectory(engine, settings.authenticated)
     adapter = LagetAdapter(settings, conversation_state)
     adapter.use(OrganisationMiddleware(directory))  # first: an unknown tenant goes no further
-    adapter.use(ConversationReferenceMiddleware(engine, settings.authenticated))
+    adapter.use(ConversationReferenceMiddleware(engine))
     adapter.use(QuestionTextMiddleware())
     adapter.use(ShowTypingMiddleware(delay=0.7, period=2.0))
     understander = Understander()
     commands = CommandSet().add_modules(COMMAND_MODULES)
     conversation = Conversation(engine, commands, understander, CatalogCache(engine),
-                                conversation_state, partial(organisation_today, settings),
-                                settings.authenticated)
+                                conversation_state, partial(organisation_today, settings))
     bot = LagetBot(conversation_state, conversation, ComposeSearch(conversation))
 
     async def messages(request: web.Request) -> web.Response:
@@ -174,10 +176,7 @@ def _organisation(engine: Engine, name: str | None) -> OrganisationView:
 
 def _serve(settings: Settings, _args: argparse.Namespace, _lang: str) -> int:
     components = build(settings)
-    mode = "authenticated" if settings.authenticated else "local, no authentication"
-    log.info("Läget listening on http://%s:%s/api/messages (%s)", settings.host,
-             settings.port, mode)
-    web.run_app(components.web_app, host=settings.host, port=settings.port, print=None)
+    serve(components.web_app, settings)  # bot/http_server.py: bind address, timeouts, bounds
     return 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,9 +21,11 @@ class Settings:
     app_tenant_id: str = ""
     allowed_tenants: tuple[str, ...] = ()
     port: int = 3978
-    # Where the server listens; empty = 127.0.0.1 in local mode (no authentication), else
-    # every interface.
-    bind_host: str = ""
+    # The HTTP edge (bot/http_server.py); see .env.example.
+    host: str = ""  # empty = 127.0.0.1 in local mode, 0.0.0.0 with authentication
+    header_timeout: float = 10.0
+    body_timeout: float = 30.0
+    max_connections: int = 512
     database_url: str = DEFAULT_DATABASE_URL
     timezone: str = "Europe/Stockholm"
     fixed_today: str = ""
@@ -48,12 +51,6 @@ class Settings:
         return bool(self.app_id)
 
     @property
-    def host(self) -> str:
-        """Local mode answers anyone who can reach it without a token: loopback only,
-        unless LAGET_HOST says otherwise."""
-        return self.bind_host or ("0.0.0.0" if self.authenticated else "127.0.0.1")
-
-    @property
     def allowed_tenant_ids(self) -> frozenset[str]:
         """Tenants whose activities are served; empty = any. LAGET_ALLOWED_TENANTS, else the
         app's own tenant (MicrosoftAppTenantId) when that is set."""
@@ -74,7 +71,10 @@ class Settings:
                 t.strip() for t in env.get("LAGET_ALLOWED_TENANTS", "").split(",") if t.strip()
             ),
             port=int(env.get("PORT", "") or 3978),
-            bind_host=env.get("LAGET_HOST", "").strip(),
+            host=env.get("LAGET_HOST", "").strip(),
+            header_timeout=_positive(env, "LAGET_HEADER_TIMEOUT", 10.0),
+            body_timeout=_positive(env, "LAGET_BODY_TIMEOUT", 30.0),
+            max_connections=int(_positive(env, "LAGET_MAX_CONNECTIONS", 512)),
             database_url=env.get("DATABASE_URL", "") or DEFAULT_DATABASE_URL,
             timezone=env.get("LAGET_TIMEZONE", "") or "Europe/Stockholm",
             fixed_today=env.get("LAGET_TODAY", ""),
@@ -92,3 +92,11 @@ class Settings:
             kolada_url=(env.get("LAGET_KOLADA_URL", "").strip() or "https://api.kolada.se/v2"
                         ).rstrip("/"),
         )
+
+
+def _positive(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    value = float(raw) if raw else default
+    if not value > 0:
+        raise ValueError(f"{name} must be a positive number, not {raw!r}")
+    return value

@@ -13,7 +13,7 @@ from botbuilder.core import Middleware, TurnContext
 from botbuilder.schema import Activity, ActivityEventNames, ActivityTypes
 from sqlalchemy import Engine
 
-from bot.identity import tenant_of, user_id_of
+from bot.identity import is_authenticated, tenant_of, user_id_of
 from bot.tenancy import organisation_of
 from cards.texts import choose_language, t
 from cards.update import UPDATE_VERB
@@ -23,8 +23,13 @@ from storage.db import run, session
 
 log = logging.getLogger("laget.middleware")
 MAX_QUESTION_CHARS = 500
-_AT_TAG = re.compile(r"<at[^>]*>.*?</at>", re.IGNORECASE | re.DOTALL)
-_HTML_TAG = re.compile(r"<[^>]+>")
+# Only this much of a message is looked at: room for a rich-text box's markup around a
+# question of MAX_QUESTION_CHARS. Teams allows ~28 KB, a local client anything.
+MAX_SCANNED_CHARS = 8 * 1024
+# Linear: neither class can run past the next "<", so no start position rescans the text
+# (the former `<at[^>]*>.*?</at>` and `<[^>]+>` were quadratic on "<at>" or "<" repeated).
+_AT_TAG = re.compile(r"<at\b[^<>]*>[^<]*</at>", re.IGNORECASE)
+_HTML_TAG = re.compile(r"<[^<>]*>")
 
 
 
@@ -55,13 +60,27 @@ class QuestionTextMiddleware(Middleware):
                                               "invalid_button"))
                 return
             activity.text = ask
-        text = TurnContext.remove_recipient_mention(activity) if activity.entities else (
-            activity.text or ""
-        )
+        text = _without_bot_mentions(activity, (activity.text or "")[:MAX_SCANNED_CHARS])
         # Teams may send HTML (with &nbsp; and friends) from its rich-text box.
-        text = html.unescape(_HTML_TAG.sub(" ", _AT_TAG.sub(" ", text or "")))
+        text = html.unescape(_HTML_TAG.sub(" ", _AT_TAG.sub(" ", text)))
         activity.text = " ".join(text.split())[:MAX_QUESTION_CHARS]
         await logic()
+
+
+def _without_bot_mentions(activity: Activity, text: str) -> str:
+    """`text` without the mentions of the bot, removed as literal text. (botbuilder's
+    remove_recipient_mention raises on a mention without `mentioned`, and html-escapes the
+    mention before matching, so it never matches Teams' "<at>…</at>"; those go with
+    _AT_TAG.)"""
+    bot_id = activity.recipient.id if activity.recipient else None
+    for entity in activity.entities or []:
+        extra = getattr(entity, "additional_properties", None) or {}
+        mentioned, mention_text = extra.get("mentioned"), extra.get("text")
+        if (getattr(entity, "type", None) == "mention" and isinstance(mentioned, dict)
+                and mentioned.get("id") == bot_id and isinstance(mention_text, str)
+                and mention_text):
+            text = text.replace(mention_text, " ")
+    return text
 
 
 # --- conversation references (deadline nudges) ---------------------------------------------
@@ -70,8 +89,7 @@ _INTERNAL_EVENTS = {ActivityEventNames.continue_conversation,
                     ActivityEventNames.create_conversation}
 
 
-def conversation_info(activity: Activity, organisation_id: int,
-                      authenticated: bool) -> ConversationInfo | None:
+def conversation_info(activity: Activity, organisation_id: int) -> ConversationInfo | None:
     conversation = activity.conversation
     if conversation is None or not conversation.id or not activity.service_url:
         return None
@@ -86,7 +104,7 @@ def conversation_info(activity: Activity, organisation_id: int,
         channel_id=activity.channel_id or "msteams",
         service_url=activity.service_url,
         tenant_id=tenant,
-        user_id=user_id_of(activity, authenticated),
+        user_id=user_id_of(activity, is_authenticated(activity)),
         reference=reference,
     )
 
@@ -101,9 +119,8 @@ class ConversationReferenceMiddleware(Middleware):
     RECHECK_SECONDS = 600.0
     MAX_REMEMBERED = 10_000
 
-    def __init__(self, engine: Engine, authenticated: bool) -> None:
+    def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        self._authenticated = authenticated
         self._recorded: OrderedDict[str, tuple[tuple[str | None, ...], float]] = OrderedDict()
 
     def _record(self, info: ConversationInfo) -> None:
@@ -143,7 +160,7 @@ class ConversationReferenceMiddleware(Middleware):
         activity = context.activity
         internal = activity.type == ActivityTypes.event and activity.name in _INTERNAL_EVENTS
         info = None if internal or self._known(activity) else conversation_info(
-            activity, organisation_of(context).id, self._authenticated)
+            activity, organisation_of(context).id)
         if info is not None:
             try:
                 await run(self._engine, self._record, info)

@@ -4,13 +4,13 @@ questions as buttons that carry structured questions, never sentences to parse a
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 from typing import Any
 
 from botbuilder.core import CardFactory, MessageFactory
-from botbuilder.schema import Activity, Attachment, CardAction, SuggestedActions
+from botbuilder.schema import Activity, CardAction, SuggestedActions
 
+from bot.replies import CardAttachment
 from understanding.question import Question
 
 MAX_SUGGESTIONS = 3
@@ -31,20 +31,6 @@ class Answer:
     # reads back to the intended question (tested); card buttons carry structured questions.
     suggestions: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
-
-
-class CardAttachment(Attachment):
-    """An Adaptive Card attachment whose copies share the card.
-
-    botbuilder deep-copies every outgoing activity (TurnContext.send_activities): ~1.5 ms for
-    a long list, a sixth of the turn. The card builders return a new dict per reply and
-    nothing changes it afterwards, so a copy of the attachment may share it. The content
-    stays a plain dict, so msrest, jsonpickle and the adapter's serialiser see what they
-    always saw.
-    """
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> CardAttachment:
-        return copy.copy(self)
 
 
 def card_activity(text: str, card: dict[str, Any]) -> Activity:

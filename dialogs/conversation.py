@@ -29,7 +29,7 @@ from botbuilder.dialogs import (
 from botbuilder.schema import Activity
 from sqlalchemy import Engine
 
-from bot.identity import user_id_of
+from bot.identity import is_authenticated, user_id_of
 from bot.tenancy import organisation_of
 from cards.texts import choose_language, t
 from dialogs.answers import Answer, reply_activity
@@ -81,7 +81,7 @@ class Conversation(ComponentDialog):
 
     def __init__(self, engine: Engine, commands: CommandSet, understander: Understander,
                  catalogs: CatalogCache, conversation_state: ConversationState,
-                 today: Callable[[OrganisationView], date], authenticated: bool,
+                 today: Callable[[OrganisationView], date],
                  now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         super().__init__(Conversation.__name__)
         self._engine = engine
@@ -89,7 +89,6 @@ class Conversation(ComponentDialog):
         self._understander = understander
         self._catalogs = catalogs
         self._today = today
-        self._authenticated = authenticated
         self._now = now
         self._context: StatePropertyAccessor = conversation_state.create_property(
             CONTEXT_PROPERTY)
@@ -122,7 +121,7 @@ class Conversation(ComponentDialog):
             today=self._today(org),
             engine=self._engine,
             org=org,
-            user_id=user_id_of(activity, self._authenticated),
+            user_id=user_id_of(activity, is_authenticated(activity)),
             user_name=((sender.name or "") if sender else "")[:300],
             conversation_id=conversation.id if conversation else "",
             conversation_type=(conversation.conversation_type or "") if conversation else "",

@@ -52,29 +52,36 @@ class ComposeSearch:
             "attachments": [self._result(ask.lang, a, ask.today) for a in found],
         }}
 
-    def _find(self, ask: Any, words: str, skip: int) -> list[queries.AssignmentView]:
-        """Ranked by understanding's index: the same matching as the chat's questions."""
-        numbers = None
-        if words:
-            catalog = self._conversation.catalog(ask.org)
-            numbers = self._conversation.understander.search(words, catalog,
-                                                             MAX_RESULTS + skip)
-        return self._load(ask, numbers)
+    def _filter(self, ask: Any, words: str) -> AssignmentFilter | None:
+        """What the words name, read by the chat's own understanding (synonyms, typos,
+        inflections): assignments by title words or #N, a unit's assignments, or a filter
+        ("försenade IT"). None when they name nothing: then titles are searched word by word."""
+        catalog = self._conversation.catalog(ask.org)
+        q = self._conversation.understander.understand(words, catalog, ask.today)
+        if q.intent in (Intent.ASSIGNMENTS, Intent.UPDATE) and not q.filter.empty:
+            return q.filter
+        if q.intent in (Intent.FINANCE, Intent.BUDGET, Intent.INDICATORS) and q.units:
+            return AssignmentFilter(unit_ids=q.units)
+        return None
 
-    @staticmethod
-    def _load(ask: Any, numbers: list[int] | None) -> list[queries.AssignmentView]:
+    def _find(self, ask: Any, words: str, skip: int) -> list[queries.AssignmentView]:
         with session(ask.engine, ask.org_id) as s:
-            if numbers is None:
+            if not words:
                 units = managed_unit_ids(s, ask.org_id, ask.user_id)
                 if units:
                     return queries.assignments_of_units(s, ask.org_id, units)[:MAX_RESULTS]
                 return queries.assignments(s, ask.org_id, AssignmentFilter(open_only=True),
                                            ask.today, limit=MAX_RESULTS)
-            if not numbers:
-                return []
-            by_number = {a.number: a for a in queries.assignments(
-                s, ask.org_id, AssignmentFilter(numbers=tuple(numbers)), ask.today)}
-            return [by_number[n] for n in numbers if n in by_number]
+            f = self._filter(ask, words)
+            if f is None:
+                return queries.search_titles(s, ask.org_id, words.split(), skip + MAX_RESULTS)
+            return queries.assignments(s, ask.org_id, f, ask.today, limit=skip + MAX_RESULTS)
+
+    @staticmethod
+    def _load(ask: Any, numbers: list[int]) -> list[queries.AssignmentView]:
+        with session(ask.engine, ask.org_id) as s:
+            return queries.assignments(s, ask.org_id, AssignmentFilter(numbers=tuple(numbers)),
+                                       ask.today)
 
     @staticmethod
     def _result(lang: str, a: queries.AssignmentView, today: Any) -> dict[str, Any]:
