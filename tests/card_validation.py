@@ -111,11 +111,14 @@ def _chart_validator(type_name: str) -> Draft7Validator:
     return Draft7Validator({**schema, "$ref": f"#/definitions/{type_name}"})
 
 
-def _charts_as_fallbacks(node: Any, path: list[Any], errors: list[str]) -> Any:
+def _charts_as_fallbacks(node: Any, path: list[Any], errors: list[str],
+                         replaced: list[str]) -> Any:
     """A copy of `node` with every Teams chart element checked against the Teams schema and
-    replaced by its fallback element, as a 1.5 host renders it."""
+    replaced by its fallback element, as a 1.5 host renders it; `replaced` gets the paths
+    where a fallback now stands."""
     if isinstance(node, list):
-        return [_charts_as_fallbacks(v, [*path, i], errors) for i, v in enumerate(node)]
+        return [_charts_as_fallbacks(v, [*path, i], errors, replaced)
+                for i, v in enumerate(node)]
     if not isinstance(node, dict):
         return node
     if node.get("type") in TEAMS_CHART_TYPES:
@@ -131,10 +134,20 @@ def _charts_as_fallbacks(node: Any, path: list[Any], errors: list[str]) -> Any:
             errors.append(f"{_json_path(path)}: {node['type']} needs a fallback element for "
                           "clients without charts")
             return {"type": "TextBlock", "text": ""}  # keep the 1.5 check going
-        return _charts_as_fallbacks(fallback, [*path, "fallback"], errors)
+        replaced.append(_json_path(path))
+        return _charts_as_fallbacks(fallback, path, errors, replaced)
     # An action's "data" is the bot's own payload, never card structure.
-    return {k: (v if k == "data" else _charts_as_fallbacks(v, [*path, k], errors))
+    return {k: (v if k == "data" else _charts_as_fallbacks(v, [*path, k], errors, replaced))
             for k, v in node.items()}
+
+
+def _in_fallback(line: str, replaced: list[str]) -> str:
+    """Name the fallback in a 1.5 error's path: '$.body[0].size' → '$.body[0].fallback.size'
+    where body[0] was a chart."""
+    for where in sorted(replaced, key=len, reverse=True):
+        if line.startswith(where) and line[len(where):len(where) + 1] in (".", "[", ":"):
+            return f"{where}.fallback{line[len(where):]}"
+    return line
 
 
 def _json_path(path: Any) -> str:
@@ -228,10 +241,11 @@ def schema_errors(card: dict[str, Any]) -> list[str]:
         msteams = body.pop("msteams")
         for err in _msteams_validator().iter_errors(msteams):
             errors.append(f"{_json_path(['msteams', *err.absolute_path])}: {err.message}")
-    body = _charts_as_fallbacks(body, [], errors)
+    replaced: list[str] = []
+    body = _charts_as_fallbacks(body, [], errors, replaced)
 
     for err in _card_validator().iter_errors(body):
-        for line in _leaf_messages(err):
+        for line in (_in_fallback(m, replaced) for m in _leaf_messages(err)):
             if line not in errors:
                 errors.append(line)
 
