@@ -99,3 +99,32 @@ def update_action(number: int, title: str) -> Element:
     """The Update button on every assignment card, list row and nudge: opens the update card
     for that assignment (its number in the organisation)."""
     return ask_action(title, update_question(number))
+
+
+# --- tables (Adaptive Cards 1.5 Table), for figures in rows and columns -----------------------
+
+
+def table_row(values: list[str], bold: bool = False, style: str | None = None) -> Element:
+    """One row of plain-text cells; `style` (e.g. "emphasis", "accent") highlights it."""
+    row: Element = {
+        "type": "TableRow",
+        "cells": [{"type": "TableCell",
+                   "items": [text(v, **({"weight": "Bolder"} if bold else {}))]}
+                  for v in values],
+    }
+    if style:
+        row["style"] = style
+    return row
+
+
+def table(columns: list[tuple[int, str]], rows: list[Element], header: bool = True) -> Element:
+    """A Table of `rows`; `columns` are (relative width, "Left" | "Right"): figures are
+    right-aligned per column, which keeps every cell small (the 28 KB card limit)."""
+    return {
+        "type": "Table",
+        "columns": [{"width": width, "horizontalCellContentAlignment": align}
+                    for width, align in columns],
+        "rows": rows,
+        "firstRowAsHeader": header,
+        "showGridLines": True,
+    }

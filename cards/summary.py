@@ -1,85 +1,120 @@
-"""The summary card: kind × status × on plan / deviation, with totals."""
+"""The summary card: the report's kind × status table with on plan / deviation from plan /
+not reported (counted apart, and left out when nothing is unreported), and a donut of the
+three."""
 
 from __future__ import annotations
 
+import json
+
 from tabulate import tabulate
 
-from cards.elements import Card, card, heading, subtle
+from cards import charts
+from cards.elements import Card, Element, card, heading, subtle
 from cards.texts import status_label, t
-from storage.domain import Status
 from storage.queries import Summary
 
+Row = tuple[str, int, int, int, int, bool]  # label, on plan, deviating, not reported, total, bold
+PER_KIND_DONUTS = 4  # more kinds than this: the table says it better than a row of donuts
+CARD_BUDGET_BYTES = 20_000  # well under Teams' ~28 KB (the activity envelope counts too)
 
-def summary_rows(lang: str, s: Summary) -> list[tuple[str, int, int, int, bool]]:
-    """(label, on plan, deviating, total, is a total row) in report order."""
-    rows: list[tuple[str, int, int, int, bool]] = []
+
+def summary_rows(lang: str, s: Summary) -> list[Row]:
+    """(label, on plan, deviating, not reported, total, is a total row) in report order: each
+    kind's total, then its statuses (those that occur in the organisation), then the sum."""
+    rows: list[Row] = []
+    statuses = s.statuses()
     for kind in s.kinds:
-        on, dev = s.kind_total(kind)
-        rows.append((kind, on, dev, on + dev, True))
-        for status in Status:
-            on, dev = s.cells[kind][status]
-            rows.append((status_label(lang, status), on, dev, on + dev, False))
-    on, dev = s.total
-    rows.append((t(lang, "total"), on, dev, on + dev, True))
+        on, dev, nr = s.kind_total(kind)
+        rows.append((kind, on, dev, nr, on + dev + nr, True))
+        for status in statuses:
+            on, dev, nr = s.cells[kind][status]
+            rows.append((status_label(lang, status), on, dev, nr, on + dev + nr, False))
+    on, dev, nr = s.total
+    rows.append((t(lang, "total"), on, dev, nr, on + dev + nr, True))
     return rows
 
 
-def _cell(value: str, bold: bool, align: str = "Left") -> dict:
-    return {
-        "type": "TableCell",
-        "items": [{"type": "TextBlock", "text": value, "wrap": True,
-                   "weight": "Bolder" if bold else "Default", "horizontalAlignment": align}],
-    }
+def _with_not_reported(s: Summary) -> bool:
+    return s.total[2] > 0
+
+
+def _headers(lang: str, s: Summary) -> list[str]:
+    return [t(lang, "on_plan"), t(lang, "deviating"),
+            *([t(lang, "summary.not_reported")] if _with_not_reported(s) else []),
+            t(lang, "total")]
+
+
+def _cell(value: str, bold: bool, wrap: bool = True) -> Element:
+    # Alignment is set per column and counts don't wrap: small cells keep many kinds under
+    # the size limit.
+    block: Element = {"type": "TextBlock", "text": value}
+    if wrap:
+        block["wrap"] = True
+    if bold:
+        block["weight"] = "Bolder"
+    return {"type": "TableCell", "items": [block]}
+
+
+def _points(lang: str, on: int, dev: int, nr: int, with_nr: bool) -> list[charts.Point]:
+    points = [charts.Point(t(lang, "on_plan"), on, str(on), charts.GOOD),
+              charts.Point(t(lang, "deviating"), dev, str(dev), charts.WARNING)]
+    if with_nr:
+        points.append(charts.Point(t(lang, "summary.not_reported"), nr, str(nr), charts.NEUTRAL))
+    return points
+
+
+def _charts(lang: str, s: Summary, per_kind: bool) -> list[Element]:
+    """A donut of everything; with a few kinds, one per kind as well."""
+    with_nr = _with_not_reported(s)
+    found = charts.donut(t(lang, "summary.chart_title"), _points(lang, *s.total, with_nr))
+    if per_kind and 1 < len(s.kinds) <= PER_KIND_DONUTS:
+        for kind in s.kinds:
+            found += charts.donut(t(lang, "summary.chart_kind", kind=kind),
+                                  _points(lang, *s.kind_total(kind), with_nr))
+    return found
 
 
 def summary_card(lang: str, s: Summary) -> Card:
-    header = {
-        "type": "TableRow",
-        "style": "emphasis",
-        "cells": [
-            _cell("", True),
-            _cell(t(lang, "on_plan"), True, "Right"),
-            _cell(t(lang, "deviating"), True, "Right"),
-            _cell(t(lang, "total"), True, "Right"),
-        ],
-    }
-    rows = [header] + [
-        {
-            "type": "TableRow",
-            "cells": [
-                _cell(label, bold),
-                _cell(str(on), bold, "Right"),
-                _cell(str(dev), bold, "Right"),
-                _cell(str(total), bold, "Right"),
-            ],
-        }
-        for label, on, dev, total, bold in summary_rows(lang, s)
-    ]
+    headers = _headers(lang, s)
+    with_nr = _with_not_reported(s)
+    header = {"type": "TableRow", "style": "emphasis",
+              "cells": [_cell("", True), *(_cell(h, True) for h in headers)]}
+    rows = [header]
+    for label, on, dev, nr, total, bold in summary_rows(lang, s):
+        values = [on, dev, *([nr] if with_nr else []), total]
+        rows.append({"type": "TableRow",
+                     "cells": [_cell(label, bold), *(_cell(str(v), bold, wrap=False)
+                                                     for v in values)]})
     table = {
         "type": "Table",
-        "columns": [{"width": 3}, {"width": 2}, {"width": 2}, {"width": 1}],
+        "columns": [{"width": 3, "horizontalCellContentAlignment": "Left"},
+                    *({"width": 2, "horizontalCellContentAlignment": "Right"}
+                      for _ in headers[:-1]),
+                    {"width": 1, "horizontalCellContentAlignment": "Right"}],
         "rows": rows,
         "firstRowAsHeader": True,
         "showGridLines": True,
     }
-    return card([heading(t(lang, "summary_title")), subtle(t(lang, "summary_subtitle")), table])
+    subtitle = t(lang, "summary.subtitle" if with_nr else "summary_subtitle")
+    top = [heading(t(lang, "summary_title")), subtle(subtitle), table]
+    full = card([*top, *_charts(lang, s, per_kind=True)])
+    if len(json.dumps(full)) <= CARD_BUDGET_BYTES:
+        return full
+    return card([*top, *_charts(lang, s, per_kind=False)])
 
 
 def summary_text(lang: str, s: Summary) -> str:
-    on, dev = s.total
+    on, dev, nr = s.total
     parts = [f"{kind} {sum(s.kind_total(kind))}" for kind in s.kinds]
-    return (
-        f"{t(lang, 'summary_title')}: {', '.join(parts)}; "
-        f"{on} {t(lang, 'on_plan').lower()}, {dev} {t(lang, 'deviating').lower()}."
-    )
+    counts = [f"{on} {t(lang, 'on_plan').lower()}", f"{dev} {t(lang, 'deviating').lower()}"]
+    if nr:
+        counts.append(f"{nr} {t(lang, 'summary.not_reported').lower()}")
+    return f"{t(lang, 'summary_title')}: {', '.join(parts)}; {', '.join(counts)}."
 
 
 def summary_table(lang: str, s: Summary) -> str:
-    rows = [
-        (label if bold else f"  {label}", on, dev, total)
-        for label, on, dev, total, bold in summary_rows(lang, s)
-    ]
+    with_nr = _with_not_reported(s)
+    rows = [(label if bold else f"  {label}", on, dev, *([nr] if with_nr else []), total)
+            for label, on, dev, nr, total, bold in summary_rows(lang, s)]
     return f"{t(lang, 'summary_title')}\n\n" + tabulate(
-        rows, headers=["", t(lang, "on_plan"), t(lang, "deviating"), t(lang, "total")],
-        tablefmt="simple",
-    )
+        rows, headers=["", *_headers(lang, s)], tablefmt="simple")

@@ -8,6 +8,12 @@
   ``adaptivecards`` 3.0.x under jsdom) via ``tests/cardcheck/validate.mjs`` and returns what it
   reports at parse, validation and render time. Needs ``node`` and ``npm ci`` in the repo root.
 * :func:`assert_valid_cards` runs both and raises one ``AssertionError`` listing everything.
+* Teams' chart elements (``Chart.Line``, ``Chart.Donut``, ...) are not Adaptive Cards 1.5.
+  :func:`schema_errors` checks each one (without its fallback) against Microsoft's own schema
+  of them (``tests/cardcheck/teams-cards.schema.json``, see ``tests/cardcheck/SOURCE.md``),
+  requires a fallback element, and checks the card with every chart replaced by its fallback
+  against the 1.5 schema: what a 1.5 host (Teams mobile) parses. The renderer treats them the
+  same way (see validate.mjs), and :func:`rendered_texts` returns what it shows.
 
 This is a plain module (no pytest fixtures) so any test can import it.
 """
@@ -22,11 +28,17 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft6Validator
+from jsonschema import Draft6Validator, Draft7Validator
 from jsonschema.exceptions import ValidationError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 VALIDATE_SCRIPT = REPO_ROOT / "tests" / "cardcheck" / "validate.mjs"
+TEAMS_CARDS_SCHEMA = REPO_ROOT / "tests" / "cardcheck" / "teams-cards.schema.json"
+# Teams' chart elements, as documented on Microsoft Learn ("Charts in Adaptive Cards").
+TEAMS_CHART_TYPES = frozenset({
+    "Chart.Donut", "Chart.Pie", "Chart.Gauge", "Chart.Line", "Chart.HorizontalBar",
+    "Chart.HorizontalBar.Stacked", "Chart.VerticalBar", "Chart.VerticalBar.Grouped",
+})
 NODE_MODULES = REPO_ROOT / "node_modules"
 
 CARD_VERSION = "1.5"
@@ -88,6 +100,54 @@ def _card_validator() -> Draft6Validator:
 @lru_cache(maxsize=1)
 def _msteams_validator() -> Draft6Validator:
     return Draft6Validator(_MSTEAMS_SCHEMA)
+
+
+@lru_cache(maxsize=16)
+def _chart_validator(type_name: str) -> Draft7Validator:
+    """The vendored Teams schema's definition of one chart element (its $refs resolve
+    within the same document)."""
+    schema = json.loads(TEAMS_CARDS_SCHEMA.read_text(encoding="utf-8"))
+    Draft7Validator.check_schema(schema)
+    return Draft7Validator({**schema, "$ref": f"#/definitions/{type_name}"})
+
+
+def _charts_as_fallbacks(node: Any, path: list[Any], errors: list[str],
+                         replaced: list[str]) -> Any:
+    """A copy of `node` with every Teams chart element checked against the Teams schema and
+    replaced by its fallback element, as a 1.5 host renders it; `replaced` gets the paths
+    where a fallback now stands."""
+    if isinstance(node, list):
+        return [_charts_as_fallbacks(v, [*path, i], errors, replaced)
+                for i, v in enumerate(node)]
+    if not isinstance(node, dict):
+        return node
+    if node.get("type") in TEAMS_CHART_TYPES:
+        chart = {k: v for k, v in node.items() if k != "fallback"}
+        for err in _chart_validator(node["type"]).iter_errors(chart):
+            # The schema writes enums as case-insensitive regexes: name the value instead.
+            message = (f"{err.instance!r} is not an allowed value" if err.validator == "pattern"
+                       else err.message)
+            errors.append(f"{_json_path([*path, *err.absolute_path])}: {node['type']}: "
+                          f"{message}")
+        fallback = node.get("fallback")
+        if not isinstance(fallback, dict):
+            errors.append(f"{_json_path(path)}: {node['type']} needs a fallback element for "
+                          "clients without charts")
+            return {"type": "TextBlock", "text": ""}  # keep the 1.5 check going
+        replaced.append(_json_path(path))
+        return _charts_as_fallbacks(fallback, path, errors, replaced)
+    # An action's "data" is the bot's own payload, never card structure.
+    return {k: (v if k == "data" else _charts_as_fallbacks(v, [*path, k], errors, replaced))
+            for k, v in node.items()}
+
+
+def _in_fallback(line: str, replaced: list[str]) -> str:
+    """Name the fallback in a 1.5 error's path: '$.body[0].size' → '$.body[0].fallback.size'
+    where body[0] was a chart."""
+    for where in sorted(replaced, key=len, reverse=True):
+        if line.startswith(where) and line[len(where):len(where) + 1] in (".", "[", ":"):
+            return f"{where}.fallback{line[len(where):]}"
+    return line
 
 
 def _json_path(path: Any) -> str:
@@ -181,9 +241,11 @@ def schema_errors(card: dict[str, Any]) -> list[str]:
         msteams = body.pop("msteams")
         for err in _msteams_validator().iter_errors(msteams):
             errors.append(f"{_json_path(['msteams', *err.absolute_path])}: {err.message}")
+    replaced: list[str] = []
+    body = _charts_as_fallbacks(body, [], errors, replaced)
 
     for err in _card_validator().iter_errors(body):
-        for line in _leaf_messages(err):
+        for line in (_in_fallback(m, replaced) for m in _leaf_messages(err)):
             if line not in errors:
                 errors.append(line)
 
@@ -221,6 +283,22 @@ def renderer_errors(cards: list[dict[str, Any]]) -> list[list[str]]:
 
     Raises RuntimeError (not AssertionError) if the renderer cannot run at all.
     """
+    return [[str(m) for m in r["errors"]] for r in _run_renderer(cards)]
+
+
+def rendered_texts(cards: list[dict[str, Any]]) -> list[str]:
+    """The visible text of each card as the renderer draws it (one text node per line): for
+    a card with charts, what a client without charts shows. Raises AssertionError if the
+    renderer reports errors."""
+    results = _run_renderer(cards)
+    problems = [f"card[{i}] renderer: {e}" for i, r in enumerate(results) for e in r["errors"]]
+    if problems:
+        raise AssertionError("\n".join(problems))
+    return [str(r["text"]) for r in results]
+
+
+def _run_renderer(cards: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per card {"errors": [...], "text": "..."} from validate.mjs --text."""
     if not cards:
         return []
     node = shutil.which("node")
@@ -242,7 +320,7 @@ def renderer_errors(cards: list[dict[str, Any]]) -> list[list[str]]:
     timeout = _RENDERER_TIMEOUT_BASE_S + _RENDERER_TIMEOUT_PER_CARD_S * len(cards)
     try:
         proc = subprocess.run(
-            [node, str(VALIDATE_SCRIPT)],
+            [node, str(VALIDATE_SCRIPT), "--text"],
             input=json.dumps(cards),
             capture_output=True,
             text=True,
@@ -270,7 +348,7 @@ def renderer_errors(cards: list[dict[str, Any]]) -> list[list[str]]:
         raise RuntimeError(
             f"{VALIDATE_SCRIPT.name} returned {type(results).__name__} for {len(cards)} cards"
         )
-    return [[str(message) for message in card_errors] for card_errors in results]
+    return results
 
 
 def assert_valid_cards(cards: list[dict[str, Any]]) -> None:

@@ -127,7 +127,7 @@ def test_forecast_card_words_surplus_and_deficit(demo: Engine) -> None:
     with session(demo) as s:
         it = queries.latest_finance(s, resolve_unit(s, "IT").unit.id)  # type: ignore[union-attr]
     assert finance_cards.deviation_words("sv", it.deviation) == "+1 372 tkr (överskott)"
-    assert finance_cards.deviation_words("en", -it.deviation) == "-1 372 tkr (deficit)"
+    assert finance_cards.deviation_words("en", -it.deviation) == "-1 372 SEK thousand (deficit)"
     assert finance_cards.deviation_words("sv", it.deviation * 0) == "0 tkr (i balans)"
 
 
@@ -140,4 +140,4 @@ def test_as_text_tables(demo: Engine) -> None:
     assert ["Totalt", "28", "8", "36"] in lines
     assert ["Påbörjad", "15", "1", "16"] in lines
     text = finance_cards.forecast_table("en", it)
-    assert "-41 225" in text and "+1 372 tkr (surplus)" in text
+    assert "-41 225" in text and "+1 372 SEK thousand (surplus)" in text

@@ -5,6 +5,9 @@
 // Output (stdout): a JSON array, same length and order, of arrays of error strings
 //                  ([] for a card the renderer accepts), each formatted as
 //                  "<parse|validate|render>: <ValidationEvent name> [<type>#<id>]: <message>".
+//                  With --text, each entry is {"errors": [...], "text": "..."} instead, where
+//                  text is the rendered card's visible text, one text node per line (what a
+//                  client without Teams' chart elements shows: their fallbacks).
 // Exit code: 0 whenever the script ran (even if cards have errors); non-zero only when it
 //            could not run (bad input, missing node_modules, crash of the harness itself).
 //
@@ -113,8 +116,82 @@ AdaptiveCard._haveWarnedAboutNoMarkdownProcessing = true;
 // is proven harmless in Teams, never a whole event category.
 const KNOWN_TEAMS_ONLY_EVENTS = [];
 
-function isKnownTeamsOnly(eventName, message) {
+// Teams' chart elements (https://learn.microsoft.com/en-us/microsoftteams/platform/
+// task-modules-and-cards/cards/charts-in-adaptive-cards) are not Adaptive Cards 1.5: Teams
+// desktop and web draw them; every other host, this renderer and Teams mobile included, logs
+// UnknownElementType and renders the element's fallback. That one event is expected for a
+// chart type when every chart of that type in the card carries a fallback element; a chart
+// without one is an error (it would vanish, or make its parent fall back). The chart elements
+// themselves are checked against Microsoft's schema in tests/card_validation.py.
+const TEAMS_CHART_TYPES = [
+    "Chart.Donut", "Chart.Pie", "Chart.Gauge", "Chart.Line", "Chart.HorizontalBar",
+    "Chart.HorizontalBar.Stacked", "Chart.VerticalBar", "Chart.VerticalBar.Grouped",
+];
+
+function chartFindings(json) {
+    const withFallback = new Set();
+    const without = new Set();
+    const walk = (node) => {
+        if (Array.isArray(node)) {
+            node.forEach(walk);
+        } else if (node !== null && typeof node === "object") {
+            if (TEAMS_CHART_TYPES.includes(node.type)) {
+                const fallback = node.fallback;
+                const ok = fallback !== null && typeof fallback === "object" && !Array.isArray(fallback);
+                (ok ? withFallback : without).add(node.type);
+            }
+            for (const [key, value] of Object.entries(node)) {
+                if (key !== "data") { // an action's payload, or a chart's points
+                    walk(value);
+                }
+            }
+        }
+    };
+    walk(json);
+    const allowed = new Set([...withFallback].filter((type) => !without.has(type)));
+    const errors = [...without].map(
+        (type) => `parse: TeamsChartWithoutFallback [${type}]: a chart element needs a fallback element`);
+    return { allowed, errors };
+}
+
+function isKnownTeamsOnly(eventName, message, allowedCharts) {
+    if (eventName === "UnknownElementType") {
+        for (const type of allowedCharts) {
+            if (message === `Unknown element type "${type}". Fallback will be used if present.`) {
+                return true;
+            }
+        }
+    }
     return KNOWN_TEAMS_ONLY_EVENTS.some((e) => e.event === eventName && e.message === message);
+}
+
+// The rendered card's visible text, one text node per line. Without a markdown processor the
+// renderer sets TextBlocks' innerText, which jsdom does not implement: it stays a plain
+// property of the element, so it is read as such.
+function visibleText(root) {
+    const lines = [];
+    const push = (value) => {
+        const line = String(value).replace(/\s+/g, " ").trim();
+        if (line) {
+            lines.push(line);
+        }
+    };
+    const walk = (node) => {
+        if (node.nodeType === 3) {
+            push(node.nodeValue);
+            return;
+        }
+        if (node.nodeType === 1 && node.style && node.style.display === "none") {
+            return;
+        }
+        if (Object.prototype.hasOwnProperty.call(node, "innerText")) {
+            push(node.innerText);
+            return;
+        }
+        node.childNodes.forEach(walk);
+    };
+    walk(root);
+    return lines.join("\n");
 }
 
 function describeSource(source) {
@@ -128,9 +205,9 @@ function describeSource(source) {
     return ` [${label}]`;
 }
 
-function formatEvent(prefix, ev) {
+function formatEvent(prefix, ev, allowedCharts) {
     const eventName = ValidationEvent[ev.event] ?? String(ev.event);
-    if (isKnownTeamsOnly(eventName, ev.message)) {
+    if (isKnownTeamsOnly(eventName, ev.message, allowedCharts)) {
         return null;
     }
     return `${prefix}: ${eventName}${describeSource(ev.source)}: ${ev.message}`;
@@ -138,9 +215,12 @@ function formatEvent(prefix, ev) {
 
 function checkCard(json) {
     const errors = [];
+    let text = "";
     if (json === null || typeof json !== "object" || Array.isArray(json)) {
-        return [`input: card is not a JSON object (${json === null ? "null" : typeof json})`];
+        return { errors: [`input: card is not a JSON object (${json === null ? "null" : typeof json})`], text };
     }
+    const charts = chartFindings(json);
+    errors.push(...charts.errors);
     const dom = installWindow();
     try {
         const card = new AdaptiveCard();
@@ -149,10 +229,10 @@ function checkCard(json) {
             card.parse(json, context);
         } catch (err) {
             errors.push(`parse: threw ${err && err.stack ? err.stack.split("\n")[0] : err}`);
-            return errors;
+            return { errors, text };
         }
         for (let i = 0; i < context.eventCount; i++) {
-            const line = formatEvent("parse", context.getEventAt(i));
+            const line = formatEvent("parse", context.getEventAt(i), charts.allowed);
             if (line !== null) {
                 errors.push(line);
             }
@@ -161,7 +241,7 @@ function checkCard(json) {
         try {
             const results = card.validateProperties();
             for (const ev of results.validationEvents) {
-                const line = formatEvent("validate", ev);
+                const line = formatEvent("validate", ev, charts.allowed);
                 if (line !== null) {
                     errors.push(line);
                 }
@@ -174,6 +254,8 @@ function checkCard(json) {
             const rendered = card.render();
             if (rendered === undefined || rendered === null) {
                 errors.push("render: card.render() returned undefined (nothing rendered)");
+            } else {
+                text = visibleText(rendered);
             }
         } catch (err) {
             errors.push(`render: threw ${err && err.stack ? err.stack.split("\n")[0] : err}`);
@@ -181,7 +263,7 @@ function checkCard(json) {
     } finally {
         dom.window.close();
     }
-    return errors;
+    return { errors, text };
 }
 
 let cards;
@@ -194,6 +276,10 @@ if (!Array.isArray(cards)) {
     fail("stdin must be a JSON array of Adaptive Card objects");
 }
 
-const results = cards.map((card) => checkCard(card));
+const withText = process.argv.includes("--text");
+const results = cards.map((card) => {
+    const result = checkCard(card);
+    return withText ? result : result.errors;
+});
 process.stdout.write(JSON.stringify(results) + "\n");
 process.exitCode = 0;
