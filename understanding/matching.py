@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import Any
 
 from rapidfuzz import process
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA
 
 from understanding.lexicon import Lexicon, stem
 from understanding.normalize import Token, fold, tokenize
@@ -103,13 +103,7 @@ class PhraseTrie:
         limit = 1 if len(word) < 8 else 2
         candidates = [w for n in range(len(word) - limit, len(word) + limit + 1)
                       for w in self._by_length.get(n, ())]
-        found = process.extract(word, candidates, scorer=Levenshtein.distance,
-                                score_cutoff=limit, limit=2)
-        if not found:
-            return None
-        if len(found) > 1 and found[1][1] == found[0][1]:
-            return None  # two words equally near: don't guess
-        return str(found[0][0])
+        return nearest(word, candidates, limit)
 
     def matches(self, variants: Sequence[Sequence[tuple[str, float]]]) -> list[Match]:
         """Every phrase that starts at any token, with its span and worst step quality."""
@@ -144,6 +138,25 @@ class PhraseTrie:
             kept = tuple(p for p, q in payloads.items() if q >= best - 0.051)
             result.append(Match(start, end, kept, best))
         return result
+
+
+def nearest(word: str, candidates: Sequence[str], limit: int) -> str | None:
+    """The candidate fewest edits away (a swap of two letters is one edit: "octobre"), ties
+    broken by the same length and then the longer common beginning; None if still tied."""
+    found = process.extract(word, candidates, scorer=OSA.distance, score_cutoff=limit, limit=8)
+    if not found:
+        return None
+
+    def rank(hit: tuple[str, float, int]) -> tuple[float, int, int]:
+        w = hit[0]
+        prefix = next((i for i, (a, b) in enumerate(zip(w, word, strict=False)) if a != b),
+                      min(len(w), len(word)))
+        return (hit[1], abs(len(w) - len(word)), -prefix)
+
+    ranked = sorted(found, key=rank)
+    if len(ranked) > 1 and rank(ranked[0]) == rank(ranked[1]):
+        return None  # two words equally near: don't guess
+    return str(ranked[0][0])
 
 
 def _stem_key(stemmer_name: str, token: Token) -> str:

@@ -19,13 +19,17 @@ from understanding.matching import Match
 from understanding.normalize import Token
 
 # Relative expressions, each a whole phrase in the lexicon.
-RELATIVE = ("today", "tomorrow", "this_week", "next_week", "this_month", "next_month",
-            "this_quarter", "next_quarter", "this_year", "next_year", "year_end", "after_summer")
+RELATIVE = ("today", "tomorrow", "this_week", "next_week", "last_week", "this_month",
+            "next_month", "last_month", "this_quarter", "next_quarter", "this_year", "next_year",
+            "year_end", "rest_of_year", "after_summer")
 # Words that say how a date bounds the range, and whether they stand before or after it.
 BOUNDS = ("before", "before_after", "by", "by_after", "after", "after_after", "within",
           "within_after", "in", "in_after", "on")
 UNITS = ("day", "week", "month", "quarter", "year")
-TIME_KEYS = RELATIVE + BOUNDS + UNITS
+# The turn of the year is a boundary: "före årsskiftet" ends 31 December, "efter
+# årsskiftet" starts 1 January.
+BOUNDARIES = ("new_year",)
+TIME_KEYS = RELATIVE + BOUNDS + UNITS + BOUNDARIES
 
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _DOTTED = re.compile(r"^(\d{1,2})[./](\d{1,2})(?:[./](\d{4}|\d{2}))?\.?$")
@@ -169,7 +173,15 @@ def _relative_range(name: str, today: date) -> tuple[date, date]:
         return date(today.year, 1, 1), date(today.year, 12, 31)
     if name == "next_year":
         return date(today.year + 1, 1, 1), date(today.year + 1, 12, 31)
-    if name == "year_end":
+    if name == "last_week":
+        return monday - timedelta(days=7), monday - timedelta(days=1)
+    if name == "last_month":
+        first = today.replace(day=1)
+        before = first - timedelta(days=1)
+        return before.replace(day=1), before
+    if name == "year_end":  # "till årsskiftet": everything due this year, overdue included
+        return date(today.year, 1, 1), date(today.year, 12, 31)
+    if name == "rest_of_year":
         return today, date(today.year, 12, 31)
     # after_summer: what is left of the year once the summer is over
     return max(today, date(today.year, 8, 16)), date(today.year, 12, 31)
@@ -192,6 +204,10 @@ def _bounded(a: _Atoms, i: int, today: date) -> TimeMatch | None:
 
 
 def _bound(start: int, end: int, point: TimeMatch, side: str) -> TimeMatch:
+    if point.kind == "boundary":  # due_to: the last day before it, due_from: the first after
+        if side == "after":
+            return TimeMatch(start, end, point.due_from, None, "after")
+        return TimeMatch(start, end, None, point.due_to, "before")
     if side == "before":
         assert point.due_from is not None
         return TimeMatch(start, end, None, point.due_from - timedelta(days=1), "before")
@@ -244,6 +260,9 @@ def _point_bare(a: _Atoms, i: int, today: date) -> TimeMatch | None:
     tokens = a.tokens
     if i >= len(tokens):
         return None
+    if (end := a.word(i, "new_year")) is not None:
+        return TimeMatch(i, end, date(today.year + 1, 1, 1), date(today.year, 12, 31),
+                         "boundary")
     text = tokens[i].text
     try:
         if m := _ISO.match(text):
