@@ -341,7 +341,14 @@ class EntityIndex:
     # --- kinds, goals, indicators, budget lines ------------------------------------------
 
     def _add_kinds(self, catalog: Catalog, lexicon_index: LexiconIndex) -> None:
+        """Kinds by name and by the lexicons' kind concepts; a kind named like the general
+        word for assignments ("Uppdrag") is the generic kind."""
         concepts = lexicon_index.concept_groups("kinds")
+        nouns = {fold(stem(lex.stemmer_name, w.casefold())) for lex in lexicon_index.lexicons
+                 for w in lex.words("assignment_nouns")}
+        self.generic_kinds = {k for k in catalog.kinds
+                              if any(fold(stem(lex.stemmer_name, k.casefold())) in nouns
+                                     for lex in lexicon_index.lexicons)}
         for kind in catalog.kinds:
             key = self._phrase_key(kind)
             self.trie.add(kind, Payload("kind", kind), self._stemmers)

@@ -66,8 +66,9 @@ def tokenize(text: str) -> Text:
         if not raw:
             continue
         low = raw.casefold()
-        letters = [c for c in raw if c.isalpha()]
-        upper = len(letters) >= 2 and all(c.isupper() for c in letters[:4])
+        # a name in capitals: "IT", "HR-avdelningen", "ITs", "ICT:n" (a leading run of two)
+        caps = len(raw) - len(raw.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZÅÄÖÆØÜÉ"))
+        upper = caps >= 2
         tokens.append(Token(low, fold(low), m.start(), m.start() + len(raw), upper))
     return Text(original, tuple(tokens))
 

@@ -235,8 +235,16 @@ class Understander:
     def _pronoun_not_unit(self, tokens: Sequence[Token], m: Match) -> bool:
         """'it' in "show it as text": a short lower-case little word is not the unit IT."""
         t = tokens[m.start]
-        return (m.length == 1 and len(t.folded) <= 3 and not t.upper
-                and t.folded in self.index.stopwords)
+        if m.length != 1 or len(t.folded) > 3 or t.upper or t.folded not in self.index.stopwords:
+            return False
+        # only where the question is in the language the little word belongs to: "hur går
+        # det för it" is Swedish, and there "it" can only be the unit
+        own = {lex.language for lex in self.lexicons if t.folded in self._stop_words[lex.language]}
+        votes: dict[str, int] = defaultdict(int)
+        for other in found_segments(tokens, m, self):
+            votes[other] += 1
+        best = max(votes.values(), default=0)
+        return any(votes.get(lang, 0) == best and best > 0 for lang in own)
 
     def _language(self, found: _Found) -> str | None:
         votes = dict(found.votes)
@@ -249,6 +257,16 @@ class Understander:
         if len(ranked) > 1 and ranked[1][1] >= ranked[0][1] - 0.01:
             return None
         return ranked[0][0] if ranked[0][1] >= 0.5 else None
+
+
+def found_segments(tokens: Sequence[Token], skip: Match, u: Understander) -> list[str]:
+    """The languages of the other words of the question (one vote per word)."""
+    out = []
+    for i, t in enumerate(tokens):
+        if skip.start <= i < skip.end:
+            continue
+        out.extend(lang for lang, words in u._stop_words.items() if t.folded in words)
+    return out
 
 
 def _merged(matches: list[Match]) -> list[Match]:
@@ -743,8 +761,10 @@ class _Decider:
                 confidence = 0.6
         elif self._title_common:
             flt = _replace(flt, words=tuple(self._title_common))
-        listing = f.cue("which", "count") or bool(
-            units or flt.overdue or flt.due_from or flt.due_to or flt.kinds or flt.goal_areas)
+        which = f.cue("which") and (f.noun or f.cue("unit_noun")) and not f.cue(*_DETAIL_CUES)
+        timed = any(tm.kind != "year" for tm in f.times) or flt.overdue
+        listing = which or bool(units or flt.kinds or flt.goal_areas) or (
+            timed and not f.cue(*_DETAIL_CUES))
         if len(numbers) == 1 and form is Form.LIST and not listing:
             # one assignment: its own details, whatever else the words said ("är det klart?")
             return self._with_unit_alternatives(
@@ -764,7 +784,7 @@ class _Decider:
             kind = self.ei.kinds_by_concept.get(concept)
             if kind and kind not in kinds:
                 kinds.append(kind)
-        generic = [k for k in kinds if self._kind_is_noun(k)]
+        generic = [k for k in kinds if self._kind_is_noun(k)] + self._joined_generic()
         specific = [k for k in kinds if k not in generic and k not in self.excluded_kinds]
         if self.excluded_kinds:
             return [k for k in self.catalog.kinds if k not in self.excluded_kinds]
@@ -803,6 +823,17 @@ class _Decider:
             due_to=due_to,
         )
 
+    def _joined_generic(self) -> list[str]:
+        """'uppdrag och initiativ', 'assignments and initiatives': the general word for
+        assignments joined to a kind means the catalog's general kind as well."""
+        segs = self.f.segments
+        for i, m in enumerate(segs[:-2]):
+            if segs[i + 1].has("conj") and (
+                    (m.has("noun") and segs[i + 2].kinds() & {"kind", "kind_concept"})
+                    or (segs[i + 2].has("noun") and m.kinds() & {"kind", "kind_concept"})):
+                return [k for k in self.catalog.kinds if k in self.ei.generic_kinds]
+        return []
+
     def _kind_is_noun(self, kind: str) -> bool:
         return any(m.has("kind", kind) and m.has("noun") for m in self.f.segments)
 
@@ -824,7 +855,8 @@ class _Decider:
             return Question(Intent.FINANCE, Form.WHICH, balance=balance)
         if f.cue("total") and not units:
             return Question(Intent.FINANCE, Form.TOTAL)
-        question = Question(Intent.FINANCE, Form.UNIT, units=tuple(units))
+        question = Question(Intent.FINANCE, Form.UNIT, units=tuple(units),
+                            subject_only=bool(units) and not f.cue(*_FINANCE_CUES, "total"))
         if not units:
             question = question.with_(confidence=0.6)
         return self._with_unit_alternatives(question, ambiguous)
