@@ -23,12 +23,14 @@ _CARRIES = (Intent.ASSIGNMENTS, Intent.FINANCE, Intent.BUDGET, Intent.INDICATORS
 @dataclass(frozen=True)
 class Context:
     """What the previous answer showed. `numbers`: the assignment numbers of its list in
-    display order (the page shown), for "den andra"."""
+    display order (the page shown), for "den andra"; `units`: the units it showed in order
+    (a ranking, "which units …"), for "hur ser dess prognos ut?"."""
 
     question: Question
     numbers: tuple[int, ...] = ()
     page: int = 1
     at: datetime = datetime.min
+    units: tuple[int, ...] = ()  # the units the answer showed, in order (a ranking's first)
 
     def fresh(self, now: datetime) -> bool:
         try:
@@ -63,6 +65,9 @@ def resolve(question: Question, context: Context | None, now: datetime) -> Quest
     if question.intent is Intent.NTH:
         return _nth(question, context)
     if question.follow_up:
+        if not _subject(previous) and context.units:
+            # after a ranking, "its" is the unit it put first
+            previous = previous.with_(units=context.units[:1])
         return _merge(question, previous)
     return question
 
@@ -70,6 +75,12 @@ def resolve(question: Question, context: Context | None, now: datetime) -> Quest
 def _nth(question: Question, context: Context) -> Question:
     numbers = context.numbers
     n = question.nth or 1
+    if not numbers and context.units:  # "den andra" after a ranking: that unit's figures
+        index = len(context.units) - 1 if n >= 1000 else n - 1
+        if 0 <= index < len(context.units):
+            return Question(Intent.FINANCE, Form.UNIT, language=question.language,
+                            units=(context.units[index],), as_text=question.as_text)
+        return question
     if not numbers:
         return question
     index = len(numbers) - 1 if n >= 1000 else n - 1
@@ -105,7 +116,8 @@ def _merge(question: Question, previous: Question) -> Question:
     if question.intent is Intent.ASSIGNMENTS and question.form is Form.DETAIL \
             and not question.filter.numbers:
         return question.with_(follow_up=False)
-    if not units and _subject(previous) and question.intent in (
+    complete = question.intent is Intent.FINANCE and question.form is not Form.UNIT
+    if not units and not complete and _subject(previous) and question.intent in (
             Intent.FINANCE, Intent.BUDGET, Intent.INDICATORS, Intent.ASSIGNMENTS):
         # "hur ser dess prognos ut?": another question about the same unit
         if question.intent is Intent.ASSIGNMENTS:
