@@ -142,16 +142,19 @@ class PhraseTrie:
 
 def nearest(word: str, candidates: Sequence[str], limit: int) -> str | None:
     """The candidate fewest edits away (a swap of two letters is one edit: "octobre"), ties
-    broken by the same length and then the longer common beginning; None if still tied."""
+    broken by the same length and then by more letters in place at both ends ("summery" is
+    "summary" rather than "summera"); None if still tied."""
     found = process.extract(word, candidates, scorer=OSA.distance, score_cutoff=limit, limit=8)
     if not found:
         return None
 
+    def same(a: str, b: str) -> int:
+        return next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y),
+                    min(len(a), len(b)))
+
     def rank(hit: tuple[str, float, int]) -> tuple[float, int, int]:
         w = hit[0]
-        prefix = next((i for i, (a, b) in enumerate(zip(w, word, strict=False)) if a != b),
-                      min(len(w), len(word)))
-        return (hit[1], abs(len(w) - len(word)), -prefix)
+        return (hit[1], abs(len(w) - len(word)), -(same(w, word) + same(w[::-1], word[::-1])))
 
     ranked = sorted(found, key=rank)
     if len(ranked) > 1 and rank(ranked[0]) == rank(ranked[1]):
