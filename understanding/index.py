@@ -23,7 +23,6 @@ from rapidfuzz import process
 
 from storage.domain import normalize as storage_key
 from understanding.catalog import Catalog
-from understanding.timeexpr import TIME_KEYS
 from understanding.lexicon import Lexicon, stem
 from understanding.matching import (
     FUZZY,
@@ -34,6 +33,7 @@ from understanding.matching import (
     nearest,
 )
 from understanding.normalize import Token, fold, tokenize
+from understanding.timeexpr import TIME_KEYS
 
 # A title word in more assignments than this narrows a search but does not start one: with
 # 20 000 assignments "utreda" would otherwise score thousands of candidates per question.
@@ -401,7 +401,8 @@ class EntityIndex:
             for word in words.values():
                 self.trie.add(word, Payload("goal", stored, None, 0.8), self._stemmers)
             distinct = {fold(w.casefold()) for w in words.values()}
-            distinct |= {fold(stem(n, w.casefold())) for w in words.values() for n in self._stemmers}
+            distinct |= {fold(stem(n, w.casefold())) for w in words.values()
+                         for n in self._stemmers}
             own = self._name_keys(stored)
             for _name, phrases in concepts.items():
                 if any(" " not in p.strip() and (self._phrase_key(p) in distinct
@@ -429,9 +430,9 @@ class EntityIndex:
 
     def _name_keys(self, name: str) -> set[str]:
         """Folded words, word pairs and their stems of a name, to match concept phrases."""
-        tokens = [t for t in tokenize(name).tokens]
+        tokens = list(tokenize(name).tokens)
         keys: set[str] = set()
-        for i, t in enumerate(tokens):
+        for i in range(len(tokens)):
             for n in (1, 2, 3):
                 span = tokens[i: i + n]
                 if len(span) < n:
