@@ -55,6 +55,10 @@ class LexiconIndex:
 
     def _add(self, lex: Lexicon, phrases: Iterable[str], payload: Payload) -> None:
         for phrase in phrases:
+            if len(phrase) <= 3 and payload.kind in ("month", "weekday"):
+                # "mar", "maj", "ons": as typed only ("mår" is no month)
+                self.trie.add(phrase, payload, exact=True)
+                continue
             self.trie.add(phrase, payload, (lex.stemmer_name,))
             tokens = tokenize(phrase).tokens
             if len(tokens) == 1:

@@ -78,7 +78,8 @@ class PhraseTrie:
         tokens = tokenize(phrase).tokens
         if not tokens or len(tokens) > MAX_PHRASE:
             return
-        paths = {tuple(("!" if exact else "=") + t.folded for t in tokens)}
+        # exact: as typed (casefolded, not folded), so "mår" is not the month "mar"
+        paths = {tuple(("!" + t.text) if exact else ("=" + t.folded) for t in tokens)}
         for name in stemmers:
             paths.add(tuple(_stem_key(name, t) for t in tokens))
         for path in paths:
@@ -87,7 +88,7 @@ class PhraseTrie:
                 node = node.children.setdefault(step, _Node())
             if payload not in node.payloads:
                 node.payloads.append(payload)
-        self.vocabulary.update(t.folded for t in tokens)
+        self.vocabulary.update(t.folded for t in tokens if not exact)
         self._by_length = None
 
     def nearest(self, word: str) -> str | None:
@@ -203,7 +204,7 @@ class Variants:
         return out
 
     def _compute(self, text: str, folded: str, names: bool) -> tuple[tuple[str, float], ...]:
-        out: dict[str, float] = {"=" + folded: EXACT, "!" + folded: EXACT}
+        out: dict[str, float] = {"=" + folded: EXACT, "!" + text: EXACT}
         for base, q in self.bases(folded, names):
             out.setdefault("=" + base, q)
         if len(text) >= MIN_STEM_LEN and text.replace("-", "").isalpha():

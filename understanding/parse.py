@@ -191,6 +191,8 @@ class Understander:
         for m in chosen:
             covered.update(range(m.start, m.end))
             langs = {p.lang for p in m.payloads if p.lang}
+            if m.has("unit") and not m.kinds() & {"cue", "status", "forecast", "noun"}:
+                langs = set()  # "IT" says nothing about the language
             for lang in langs:
                 found.votes[lang] += m.length / len(langs)
             for p in m.payloads:
@@ -380,7 +382,7 @@ class _Decider:
             if not explicit:
                 if others or not self._assignment_context():
                     continue
-                if self._title_word(m) and not self._more_goal_words(m):
+                if self._title_word(m) and m.length == 1 and not self._more_goal_words(m):
                     continue  # "kontoret för hållbar utveckling" is a title, not goal 1
             goals.extend(p.value for p in m.payloads if p.kind == "goal")
         goals = list(dict.fromkeys(goals))
