@@ -150,10 +150,11 @@ class Understander:
         return tuple(out)
 
     def _known(self, token: Token, ei: EntityIndex) -> bool:
-        keys = {k[1:] for k, _ in self.index.variants.of(token, names=True)
-                if k.startswith("=")}
-        return bool(keys & (self.index.trie.vocabulary | ei.trie.vocabulary)) \
-            or ei.titles.knows(token.folded)
+        lexical, names = self.index.trie.vocabulary, ei.trie.vocabulary
+        for k, _ in self.index.variants.of(token, names=True):
+            if k.startswith("=") and (k[1:] in lexical or k[1:] in names):
+                return True
+        return ei.titles.knows(token.folded)
 
     def _read(self, parsed: Text, ei: EntityIndex, today: date) -> _Found:
         tokens = self._tokens(parsed, ei)

@@ -121,6 +121,10 @@ def find(tokens: Sequence[Token], matches: Sequence[Match], today: date) -> list
     found: list[TimeMatch] = []
     i = 0
     while i < len(tokens):
+        if i not in atoms.at and not tokens[i].text[:1].isdigit() \
+                and not _QUARTER.match(tokens[i].text):
+            i += 1  # most words start no time expression: skip the grammar
+            continue
         best = _at(atoms, i, today)
         if best is not None:
             found.append(best)
