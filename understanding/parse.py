@@ -272,6 +272,16 @@ def found_segments(tokens: Sequence[Token], skip: Match, u: Understander) -> lis
     return out
 
 
+def reply_language(locale: str | None, guessed: str | None,
+                   supported: Sequence[str] = ("sv", "en", "fi")) -> str:
+    """The activity's locale when it is a supported language, else the question's language;
+    the first supported (the organisation's first language) when neither tells."""
+    prefix = (locale or "").split("-")[0].lower()
+    if prefix in supported:
+        return prefix
+    return guessed if guessed in supported else supported[0]
+
+
 def _merged(matches: list[Match]) -> list[Match]:
     """One match per span, with every reading of it: "ekonomi" is a cue word, a unit's
     alias and a goal area's word at once, and which it is depends on the rest."""
@@ -761,7 +771,12 @@ class _Decider:
         elif hits := self._title_hits():
             numbers = self._best_numbers(hits)
             if len(numbers) > 1 and f.cue(*_DETAIL_CUES):
-                confidence = 0.6
+                # "när ska koldioxidbudgeten vara klar?": which of them? ask back
+                options = tuple(Question(Intent.ASSIGNMENTS, Form.DETAIL, confidence=0.5,
+                                         filter=AssignmentFilter(numbers=(n,)))
+                                for n in numbers[:3])
+                return Question(Intent.ASSIGNMENTS, Form.LIST, confidence=0.5,
+                                filter=_replace(flt, numbers=numbers), alternatives=options)
         elif self._title_common:
             flt = _replace(flt, words=tuple(self._title_common))
         which = f.cue("which") and (f.noun or f.cue("unit_noun")) and not f.cue(*_DETAIL_CUES)
@@ -861,7 +876,12 @@ class _Decider:
         question = Question(Intent.FINANCE, Form.UNIT, units=tuple(units),
                             subject_only=bool(units) and not f.cue(*_FINANCE_CUES, "total"))
         if not units:
-            question = question.with_(confidence=0.6)
+            # "prognos för Kulturförvaltningen": no such unit; offer the nearest names
+            strange = " ".join(self._words(self._strange_words()))
+            options = tuple(Question(Intent.FINANCE, Form.UNIT, units=(u,), confidence=0.3)
+                            for u in (self.ei.unit_suggestions(strange) if strange else []))
+            question = question.with_(confidence=0.6 if not strange else 0.3,
+                                      alternatives=options)
         return self._with_unit_alternatives(question, ambiguous)
 
     def _measure(self, balance: Balance | None) -> Measure | None:

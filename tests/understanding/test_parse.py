@@ -155,3 +155,18 @@ def test_questions_round_trip_through_button_data() -> None:
                  "vilka tre enheter har högst budget", "uppdrag om välfärdsbrott"):
         q = ask(text)
         assert Question.from_data(q.to_data()) == q.with_(alternatives=())
+
+
+def test_close_readings_are_asked_back() -> None:
+    q = ask("när ska koldioxidbudgeten vara klar?")  # two assignments name it
+    assert q.confidence < 1 and {a.filter.numbers for a in q.alternatives} == {(11,), (33,)}
+    q = ask("prognos för Räddningsverket")
+    assert q.units == () and q.alternatives and q.alternatives[0].units == (6,)
+
+
+def test_reply_language() -> None:
+    from understanding import reply_language
+
+    assert reply_language("fi-FI", "sv") == "fi"
+    assert reply_language("de-DE", "en") == "en"
+    assert reply_language(None, None, ("fi", "sv")) == "fi"
