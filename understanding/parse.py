@@ -613,6 +613,8 @@ class _Decider:
         f = self.f
         if f.cue("help") and self._only("cue") and not self._other_cues("help"):
             return Question(Intent.HELP)
+        if f.cue("status_of") and self._only("cue") and not self._other_cues("status_of"):
+            return Question(Intent.SUMMARY)  # "status", "läget?", "tilanne": the overview
         units, ambiguous = self._unit_ids()
         indicator = f.cue("indicators", *_JUDGEMENT, "by_gender") or bool(f.indicators)
         if indicator and not self._assignment_signal():

@@ -170,3 +170,19 @@ def test_reply_language() -> None:
     assert reply_language("fi-FI", "sv") == "fi"
     assert reply_language("de-DE", "en") == "en"
     assert reply_language(None, None, ("fi", "sv")) == "fi"
+
+
+def test_every_teams_command_is_understood_in_english_and_swedish() -> None:
+    """A command picked in Teams arrives as its title: manifest.json (English) and sv.json."""
+    import json
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "manifest"
+    manifest = json.loads((root / "manifest.json").read_text("utf-8"))
+    swedish = json.loads((root / "sv.json").read_text("utf-8"))
+    for c, command_list in enumerate(manifest["bots"][0]["commandLists"]):
+        for i, cmd in enumerate(command_list["commands"]):
+            sv_title = swedish[f"bots[0].commandLists[{c}].commands[{i}].title"]
+            english, svenska = ask(cmd["title"]), ask(sv_title)
+            assert english.intent is not Intent.UNKNOWN, cmd["title"]
+            assert (svenska.intent, svenska.form) == (english.intent, english.form), sv_title
