@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +21,11 @@ class Settings:
     app_tenant_id: str = ""
     allowed_tenants: tuple[str, ...] = ()
     port: int = 3978
+    # The HTTP edge (bot/http_server.py); see .env.example.
+    host: str = ""  # empty = 127.0.0.1 in local mode, 0.0.0.0 with authentication
+    header_timeout: float = 10.0
+    body_timeout: float = 30.0
+    max_connections: int = 512
     database_url: str = DEFAULT_DATABASE_URL
     timezone: str = "Europe/Stockholm"
     fixed_today: str = ""
@@ -36,7 +42,8 @@ class Settings:
     scheduler: bool = True
     scheduler_interval: float = 60.0
     stale_comment_days: int = 30
-    reminder_time: str = "08:00"
+    # Kolada's API (python app.py kolada sync); tests point it at a local server.
+    kolada_url: str = "https://api.kolada.se/v2"
 
     @property
     def authenticated(self) -> bool:
@@ -64,6 +71,10 @@ class Settings:
                 t.strip() for t in env.get("LAGET_ALLOWED_TENANTS", "").split(",") if t.strip()
             ),
             port=int(env.get("PORT", "") or 3978),
+            host=env.get("LAGET_HOST", "").strip(),
+            header_timeout=_positive(env, "LAGET_HEADER_TIMEOUT", 10.0),
+            body_timeout=_positive(env, "LAGET_BODY_TIMEOUT", 30.0),
+            max_connections=int(_positive(env, "LAGET_MAX_CONNECTIONS", 512)),
             database_url=env.get("DATABASE_URL", "") or DEFAULT_DATABASE_URL,
             timezone=env.get("LAGET_TIMEZONE", "") or "Europe/Stockholm",
             fixed_today=env.get("LAGET_TODAY", ""),
@@ -78,5 +89,14 @@ class Settings:
             scheduler=env.get("LAGET_SCHEDULER", "1").strip() not in {"0", "false", "no"},
             scheduler_interval=float(env.get("LAGET_SCHEDULER_INTERVAL", "") or 60),
             stale_comment_days=int(env.get("LAGET_STALE_COMMENT_DAYS", "") or 30),
-            reminder_time=env.get("LAGET_REMINDER_TIME", "").strip() or "08:00",
+            kolada_url=(env.get("LAGET_KOLADA_URL", "").strip() or "https://api.kolada.se/v2"
+                        ).rstrip("/"),
         )
+
+
+def _positive(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    value = float(raw) if raw else default
+    if not value > 0:
+        raise ValueError(f"{name} must be a positive number, not {raw!r}")
+    return value

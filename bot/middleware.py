@@ -13,7 +13,9 @@ from botbuilder.core import Middleware, TurnContext
 from botbuilder.schema import Activity, ActivityEventNames, ActivityTypes
 from sqlalchemy import Engine
 
-from bot.understanding import reply_language
+from bot.identity import is_authenticated, tenant_of, user_id_of
+from bot.tenancy import organisation_of
+from cards.texts import choose_language, t
 from cards.update import UPDATE_VERB
 from storage import conversations
 from storage.conversations import ConversationInfo
@@ -21,13 +23,14 @@ from storage.db import run, session
 
 log = logging.getLogger("laget.middleware")
 MAX_QUESTION_CHARS = 500
-_AT_TAG = re.compile(r"<at[^>]*>.*?</at>", re.IGNORECASE | re.DOTALL)
-_HTML_TAG = re.compile(r"<[^>]+>")
+# Only this much of a message is looked at: room for a rich-text box's markup around a
+# question of MAX_QUESTION_CHARS. Teams allows ~28 KB, a local client anything.
+MAX_SCANNED_CHARS = 8 * 1024
+# Linear: neither class can run past the next "<", so no start position rescans the text
+# (the former `<at[^>]*>.*?</at>` and `<[^>]+>` were quadratic on "<at>" or "<" repeated).
+_AT_TAG = re.compile(r"<at\b[^<>]*>[^<]*</at>", re.IGNORECASE)
+_HTML_TAG = re.compile(r"<[^<>]*>")
 
-INVALID_BUTTON = {
-    "sv": "Jag kunde inte läsa knapptrycket. Skriv frågan i stället, eller ”hjälp”.",
-    "en": "I couldn't read that button press. Type your question instead, or “help”.",
-}
 
 
 class QuestionTextMiddleware(Middleware):
@@ -43,23 +46,41 @@ class QuestionTextMiddleware(Middleware):
         if activity.type != ActivityTypes.message:
             await logic()
             return
-        if isinstance(activity.value, dict) and activity.value.get("verb") == UPDATE_VERB:
-            await logic()  # an update card sent by a client without Universal Actions
+        if isinstance(activity.value, dict) and (activity.value.get("verb") == UPDATE_VERB
+                                                 or "q" in activity.value):
+            # An update card sent by a client without Universal Actions, or a button's
+            # structured question: the conversation checks them.
+            await logic()
             return
         if activity.value is not None and not (activity.text or "").strip():
+            # {"ask": "…"}: the buttons of cards sent before questions were structured.
             ask = activity.value.get("ask") if isinstance(activity.value, dict) else None
             if not isinstance(ask, str) or not ask.strip() or len(ask) > MAX_QUESTION_CHARS:
-                lang = reply_language(activity.locale, None)
-                await context.send_activity(INVALID_BUTTON[lang])
+                await context.send_activity(t(choose_language(activity.locale, None),
+                                              "invalid_button"))
                 return
             activity.text = ask
-        text = TurnContext.remove_recipient_mention(activity) if activity.entities else (
-            activity.text or ""
-        )
+        text = _without_bot_mentions(activity, (activity.text or "")[:MAX_SCANNED_CHARS])
         # Teams may send HTML (with &nbsp; and friends) from its rich-text box.
-        text = html.unescape(_HTML_TAG.sub(" ", _AT_TAG.sub(" ", text or "")))
+        text = html.unescape(_HTML_TAG.sub(" ", _AT_TAG.sub(" ", text)))
         activity.text = " ".join(text.split())[:MAX_QUESTION_CHARS]
         await logic()
+
+
+def _without_bot_mentions(activity: Activity, text: str) -> str:
+    """`text` without the mentions of the bot, removed as literal text. (botbuilder's
+    remove_recipient_mention raises on a mention without `mentioned`, and html-escapes the
+    mention before matching, so it never matches Teams' "<at>…</at>"; those go with
+    _AT_TAG.)"""
+    bot_id = activity.recipient.id if activity.recipient else None
+    for entity in activity.entities or []:
+        extra = getattr(entity, "additional_properties", None) or {}
+        mentioned, mention_text = extra.get("mentioned"), extra.get("text")
+        if (getattr(entity, "type", None) == "mention" and isinstance(mentioned, dict)
+                and mentioned.get("id") == bot_id and isinstance(mention_text, str)
+                and mention_text):
+            text = text.replace(mention_text, " ")
+    return text
 
 
 # --- conversation references (deadline nudges) ---------------------------------------------
@@ -68,37 +89,22 @@ _INTERNAL_EVENTS = {ActivityEventNames.continue_conversation,
                     ActivityEventNames.create_conversation}
 
 
-def tenant_of(activity: Activity) -> str:
-    """Teams puts the tenant in channelData.tenant.id and conversation.tenantId (which
-    botbuilder's schema spells tenantID, so it lands in additional_properties)."""
-    channel_data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
-    tenant = channel_data.get("tenant")
-    if isinstance(tenant, dict) and isinstance(tenant.get("id"), str):
-        return tenant["id"]
-    conversation = activity.conversation
-    if conversation is None:
-        return ""
-    extra = getattr(conversation, "additional_properties", None) or {}
-    found = conversation.tenant_id or extra.get("tenantId") or extra.get("tenantID")
-    return found if isinstance(found, str) else ""
-
-
-def conversation_info(activity: Activity) -> ConversationInfo | None:
+def conversation_info(activity: Activity, organisation_id: int) -> ConversationInfo | None:
     conversation = activity.conversation
     if conversation is None or not conversation.id or not activity.service_url:
         return None
-    sender = activity.from_property
     tenant = tenant_of(activity)
     reference = TurnContext.get_conversation_reference(activity).serialize()
     if tenant:
         reference.setdefault("conversation", {})["tenantID"] = tenant
     return ConversationInfo(
+        organisation_id=organisation_id,
         conversation_id=conversation.id,
         conversation_type=conversation.conversation_type or "",
         channel_id=activity.channel_id or "msteams",
         service_url=activity.service_url,
         tenant_id=tenant,
-        user_id=((sender.aad_object_id or sender.id or "") if sender else ""),
+        user_id=user_id_of(activity, is_authenticated(activity)),
         reference=reference,
     )
 
@@ -118,7 +124,7 @@ class ConversationReferenceMiddleware(Middleware):
         self._recorded: OrderedDict[str, tuple[tuple[str | None, ...], float]] = OrderedDict()
 
     def _record(self, info: ConversationInfo) -> None:
-        with session(self._engine) as s, s.begin():
+        with session(self._engine, info.organisation_id) as s, s.begin():
             conversations.record(s, info)
 
     @staticmethod
@@ -153,7 +159,8 @@ class ConversationReferenceMiddleware(Middleware):
     ) -> None:
         activity = context.activity
         internal = activity.type == ActivityTypes.event and activity.name in _INTERNAL_EVENTS
-        info = None if internal or self._known(activity) else conversation_info(activity)
+        info = None if internal or self._known(activity) else conversation_info(
+            activity, organisation_of(context).id)
         if info is not None:
             try:
                 await run(self._engine, self._record, info)

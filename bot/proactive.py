@@ -4,7 +4,7 @@
   per tenant 50 requests per second (sliding windows, with a small safety margin because Teams
   counts on its side, after the network).
 - 429, 412, 502 and 504 are retried with exponential backoff and full jitter, waiting at least
-  what Retry-After says. (The connector's own retry policy in bot/adapter.py may already have
+  what Retry-After says. (The connector's own retry policy in bot/connector.py may already have
   retried quickly; this is the slower outer layer.)
 - 403 (bot removed, MessageWritesBlocked) and 404 (conversation gone) mean "gone": the caller
   switches the subscription off. Nothing here raises: every outcome is returned.
@@ -32,7 +32,7 @@ from botbuilder.schema import (
 )
 from botframework.connector.models import ErrorResponseException
 
-from bot.adapter import retry_after_seconds
+from bot.connector import retry_after_seconds
 
 log = logging.getLogger("laget.proactive")
 

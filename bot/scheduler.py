@@ -2,7 +2,7 @@
 that runs a pass every minute inside the bot process. `python app.py nudge` runs one pass.
 
 A pass is safe to run at any time and any number of times, also on several instances at once:
-every nudge is claimed in the database before it is sent (storage.nudges.claim)."""
+every nudge is claimed in the database before it is sent (storage.ledger)."""
 
 from __future__ import annotations
 
@@ -14,20 +14,24 @@ import os
 import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import uuid4
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from botbuilder.schema import Activity
 from sqlalchemy import Engine
 
 from bot.proactive import GONE, SENT, Outcome, ProactiveSender
-from bot.replies import card_activity
 from cards import nudges as nudge_cards
-from storage import conversations, nudges
+from cards.texts import choose_language
+from dialogs.answers import card_activity
+from storage import conversations, due, ledger, organisations, preferences, roles, subscriptions
 from storage.conversations import ConversationInfo
 from storage.db import session
+from storage.organisations import OrganisationView
+from storage.schedule import DAILY, is_scheduled
 
 log = logging.getLogger("laget.nudges")
 
@@ -61,8 +65,10 @@ def _activities(text: str, cards: list[dict[str, Any]]) -> list[Activity]:
 
 @dataclass(frozen=True)
 class _Job:
+    org_id: int
     key: str  # SentNudge.conversation_id
     kind: str
+    day: date  # the organisation's local date
     assignment_ids: list[int]
     # Cards are built when the job runs, not when the pass is planned: a pass over thousands
     # of conversations would otherwise hold every card in memory at once.
@@ -74,26 +80,43 @@ class _Job:
 
 
 class NudgePass:
+    """One pass over every organisation (or one): each at its own wall clock, time zone and
+    nudge time. `now` is the moment of the pass (UTC, or naive = each organisation's local
+    time, as `app.py nudge --at` gives it); claims are judged by the database's clock."""
+
     def __init__(self, engine: Engine, sender: ProactiveSender, *,
-                 stale_comment_days: int = nudges.DEFAULT_STALE_COMMENT_DAYS,
-                 reminder_time: str = "08:00", tenant_id: str = "",
-                 concurrency: int = DEFAULT_CONCURRENCY, worker: str | None = None) -> None:
+                 stale_comment_days: int = due.DEFAULT_STALE_COMMENT_DAYS,
+                 fixed_today: str = "", concurrency: int = DEFAULT_CONCURRENCY,
+                 worker: str | None = None, lease: timedelta = ledger.LEASE) -> None:
         self._engine = engine
         self._sender = sender
         self._stale_days = stale_comment_days
-        self._reminder_time = reminder_time
-        self._tenant_id = tenant_id
+        self._fixed_today = fixed_today
         self._concurrency = concurrency
+        self._lease = lease
         self.worker = worker or worker_id()
 
-    async def run(self, now: datetime) -> PassResult:
+    def _local(self, org: OrganisationView, now: datetime) -> datetime:
+        zone = ZoneInfo(org.timezone)
+        local = now.replace(tzinfo=zone) if now.tzinfo is None else now.astimezone(zone)
+        if self._fixed_today:
+            fixed = date.fromisoformat(self._fixed_today)
+            local = local.replace(year=fixed.year, month=fixed.month, day=fixed.day)
+        return local
+
+    async def run(self, now: datetime, organisation: str | None = None) -> PassResult:
         result = PassResult()
-        jobs = await asyncio.to_thread(self._plan, now, result)
+        with session(self._engine) as s:
+            orgs = [organisations.resolve(s, organisation)] if organisation else \
+                organisations.list_organisations(s)
+        jobs: list[_Job] = []
+        for org in orgs:
+            jobs += await asyncio.to_thread(self._plan, org, self._local(org, now), result)
         semaphore = asyncio.Semaphore(self._concurrency)
 
         async def run_job(job: _Job) -> None:
             async with semaphore:
-                await self._run_job(job, now, result)
+                await self._run_job(job, result)
 
         await asyncio.gather(*(run_job(job) for job in jobs))
         log.info("nudge pass %s: %s", now.isoformat(timespec="minutes"), result)
@@ -101,79 +124,85 @@ class NudgePass:
 
     # --- planning (synchronous, in a worker thread) ------------------------------------------
 
-    def _plan(self, now: datetime, result: PassResult) -> list[_Job]:
+    def _plan(self, org: OrganisationView, now: datetime, result: PassResult) -> list[_Job]:
         today = now.date()
-        with session(self._engine) as s:
-            jobs = self._digest_jobs(s, now, today, result)
-            if nudges.is_scheduled(nudges.DAILY, 0, self._reminder_time, now):
-                jobs += self._reminder_jobs(s, now, today, result)
+        with session(self._engine, org.id) as s:
+            jobs = self._digest_jobs(s, org, now, today, result)
+            if is_scheduled(DAILY, 0, org.nudge_time, now):
+                jobs += self._reminder_jobs(s, org, today, result)
         return jobs
 
-    def _digest_jobs(self, s: Any, now: datetime, today: date, result: PassResult) -> list[_Job]:
-        done = nudges.handled_today(s, nudges.DIGEST, today, now)
-        due: dict[str, list[nudges.DueSubscription]] = {}
+    @staticmethod
+    def _lang(org: OrganisationView, reference: dict[str, Any] | None) -> str:
+        locale = str((reference or {}).get("locale") or "")
+        return choose_language(locale, None, org.language, org.languages)
+
+    def _digest_jobs(self, s: Any, org: OrganisationView, now: datetime, today: date,
+                     result: PassResult) -> list[_Job]:
+        done = ledger.handled_today(s, org.id, ledger.DIGEST, today)
+        wanted: dict[str, list[subscriptions.DueSubscription]] = {}
         skipped: set[str] = set()
-        for d in nudges.active_subscriptions(s):
+        for d in subscriptions.active_subscriptions(s, org.id):
             sub = d.subscription
-            if not nudges.is_scheduled(sub.frequency, sub.weekday, sub.time_of_day, now):
+            if not is_scheduled(sub.frequency, sub.weekday, sub.time_of_day, now):
                 continue
             if d.conversation_id in done:
                 skipped.add(d.conversation_id)
                 continue
-            due.setdefault(d.conversation_id, []).append(d)
+            wanted.setdefault(d.conversation_id, []).append(d)
         result.already_done += len(skipped)
-        if not due:
+        if not wanted:
             return []
         horizon = max(max(d.subscription.lead_days, d.subscription.long_lead_days)
-                      for subs in due.values() for d in subs)
-        candidates = nudges.open_items(s, today, horizon)
+                      for subs in wanted.values() for d in subs)
+        candidates = due.open_items(s, org.id, today, horizon)
         jobs = []
-        for conversation_id, subs in due.items():
-            chosen: dict[int, nudges.NudgeItem] = {}
+        for conversation_id, subs in wanted.items():
+            chosen: dict[int, due.NudgeItem] = {}
             for d in subs:
                 sub = d.subscription
-                for item in nudges.digest_items(candidates, sub.unit_ids, today, sub.lead_days,
-                                                sub.long_lead_days):
+                for item in due.digest_items(candidates, sub.unit_ids, today, sub.lead_days,
+                                             sub.long_lead_days):
                     chosen[item.id] = item
             if not chosen:
                 result.nothing_due += 1
                 continue
             reference = json.loads(subs[0].reference)
-            lang = "en" if str(reference.get("locale") or "").startswith("en") else "sv"
+            lang = self._lang(org, reference)
             items = list(chosen.values())
 
-            def make(lang: str = lang, items: list[nudges.NudgeItem] = items) -> list[Activity]:
-                cards = nudge_cards.digest_cards(lang, nudges.group_by_unit(items), today)
+            def make(lang: str = lang, items: list[due.NudgeItem] = items) -> list[Activity]:
+                cards = nudge_cards.digest_cards(lang, due.group_by_unit(items), today)
                 return _activities(nudge_cards.digest_text(lang, items, today), cards)
 
-            jobs.append(_Job(conversation_id, nudges.DIGEST, sorted(chosen), make,
-                             subs[0].tenant_id, reference))
+            jobs.append(_Job(org.id, conversation_id, ledger.DIGEST, today, sorted(chosen),
+                             make, subs[0].tenant_id, reference))
         return jobs
 
-    def _reminder_jobs(self, s: Any, now: datetime, today: date,
+    def _reminder_jobs(self, s: Any, org: OrganisationView, today: date,
                        result: PassResult) -> list[_Job]:
-        managers = nudges.managers_by_user(s)
+        managers = roles.managers_by_user(s, org.id)
         if not managers:
             return []
         users = sorted(managers)
-        prefs = nudges.preferences(s, users)
-        done = nudges.handled_today(s, nudges.REMINDER, today, now)
+        prefs = preferences.preferences(s, org.id, users)
+        done = ledger.handled_today(s, org.id, ledger.REMINDER, today)
         wanting = [u for u in users
-                   if prefs.get(u, nudges.Preference()).wants_reminder(today)
-                   and nudges.reminder_key(u) not in done]
+                   if prefs.get(u, preferences.Preference()).wants_reminder(today)
+                   and ledger.reminder_key(u) not in done]
         if not wanting:
             return []
         unit_ids = set().union(*(managers[u] for u in wanting))
-        candidates = nudges.open_items(s, today, None, unit_ids)
-        recent = nudges.recently_reminded(s, wanting, today)
-        personal = conversations.personal_for(s, wanting)
-        tenants = conversations.tenants(s)
-        tenant = self._tenant_id or (tenants[0] if len(tenants) == 1 else "")
-        home = conversations.any_in_tenant(s, tenant) if tenant else None
+        candidates = due.open_items(s, org.id, today, None, unit_ids)
+        recent = ledger.recently_reminded(s, org.id, wanting, today)
+        personal = conversations.personal_for(s, org.id, wanting)
+        tenants = list(org.tenants) or conversations.tenants(s, org.id)
+        tenant = tenants[0] if tenants else ""
+        home = conversations.any_in_tenant(s, org.id, tenant) if tenant else None
         jobs = []
         for user in wanting:
-            items = nudges.reminder_items(candidates, managers[user], today, self._stale_days,
-                                          recent.get(user, set()))
+            items = due.reminder_items(candidates, managers[user], today, self._stale_days,
+                                       recent.get(user, set()))
             if not items:
                 result.nothing_due += 1
                 continue
@@ -183,40 +212,45 @@ class NudgePass:
             if ref is None and home is None:
                 log.warning("no conversation to reach %s from (install the bot first)", user)
                 continue
-            lang = ref.lang if ref else "sv"
+            lang = self._lang(org, ref.reference if ref else None)
 
             def make(lang: str = lang,
-                     items: list[nudges.ReminderItem] = items) -> list[Activity]:
+                     items: list[due.ReminderItem] = items) -> list[Activity]:
                 cards = nudge_cards.reminder_cards(lang, items, today, self._stale_days)
                 return _activities(nudge_cards.reminder_text(lang, items), cards)
 
             jobs.append(_Job(
-                nudges.reminder_key(user), nudges.REMINDER, sorted(i.item.id for i in items),
-                make,
+                org.id, ledger.reminder_key(user), ledger.REMINDER, today,
+                sorted(i.item.id for i in items), make,
                 ref.tenant_id if ref else tenant, ref.reference if ref else None, user,
                 None if ref else home))
         return jobs
 
     # --- sending ---------------------------------------------------------------------------
 
-    async def _run_job(self, job: _Job, now: datetime, result: PassResult) -> None:
+    async def _run_job(self, job: _Job, result: PassResult) -> None:
         activities: list[Activity] = []
-        day = now.date()
-        claimed = await asyncio.to_thread(nudges.claim, self._engine, job.key, job.kind, day,
-                                          job.assignment_ids, self.worker, now)
+        claimed = await asyncio.to_thread(ledger.claim, self._engine, job.org_id, job.key,
+                                          job.kind, job.day, job.assignment_ids, self.worker,
+                                          self._lease)
         if not claimed:
             result.already_done += 1
             return
+        renewing = asyncio.create_task(self._renew(job))
         try:
             activities = job.make()
             outcome = await self._send(job, activities)
-        except Exception:  # a bug must not leave the claim to go stale silently
+        except Exception:  # a bug must not leave the claim to lapse silently
             log.exception("sending %s to %s failed", job.kind, job.key)
             outcome = Outcome(detail="error")
-        await asyncio.to_thread(self._record, job, outcome, now, len(activities))
+        finally:
+            renewing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewing
+        await asyncio.to_thread(self._record, job, outcome, len(activities))
         result.messages += outcome.delivered
         if outcome.status == SENT:
-            if job.kind == nudges.DIGEST:
+            if job.kind == ledger.DIGEST:
                 result.digests += 1
             else:
                 result.reminders += 1
@@ -224,6 +258,18 @@ class NudgePass:
             result.gone.append(job.key)
         else:
             result.failed.append(job.key)
+
+    async def _renew(self, job: _Job) -> None:
+        """Keep the lease while sending: a slow send (rate limits, retries) is never taken
+        over by another pass."""
+        interval = max(self._lease.total_seconds() / 3, 0.05)
+        while True:
+            await asyncio.sleep(interval)
+            kept = await asyncio.to_thread(ledger.renew, self._engine, job.org_id, job.key,
+                                           job.kind, job.day, self.worker, self._lease)
+            if not kept:
+                log.error("%s to %s: the claim was lost while sending", job.kind, job.key)
+                return
 
     async def _send(self, job: _Job, activities: list[Activity]) -> Outcome:
         if job.reference is not None:
@@ -234,12 +280,12 @@ class NudgePass:
             home.service_url, job.tenant_id, home.reference.get("bot") or {}, job.user_id,
             activities, home.reference.get("channelId") or "msteams")
 
-    def _record(self, job: _Job, outcome: Outcome, now: datetime, parts: int) -> None:
-        day = now.date()
+    def _record(self, job: _Job, outcome: Outcome, parts: int) -> None:
+        org, day = job.org_id, job.day
         if outcome.reference is not None and outcome.conversation_id:
-            with session(self._engine) as s, s.begin():
+            with session(self._engine, org) as s, s.begin():
                 conversations.record(s, ConversationInfo(
-                    outcome.conversation_id, conversations.PERSONAL,
+                    org, outcome.conversation_id, conversations.PERSONAL,
                     outcome.reference.get("channelId") or "msteams",
                     outcome.reference.get("serviceUrl") or "", job.tenant_id, job.user_id,
                     outcome.reference))
@@ -248,23 +294,24 @@ class NudgePass:
                 log.error("%s to %s: only %d of %d messages went out (%s); not resent, to "
                           "avoid duplicates", job.kind, job.key, outcome.delivered,
                           parts, outcome.detail)
-            nudges.finish(self._engine, job.key, job.kind, day, self.worker, nudges.SENT, now)
+            ledger.finish(self._engine, org, job.key, job.kind, day, self.worker, ledger.SENT)
         elif outcome.status == GONE:
             reason = f"{outcome.detail} on {day.isoformat()}"
-            with session(self._engine) as s, s.begin():
-                if job.kind == nudges.DIGEST:
-                    ended = nudges.disable_conversation(s, job.key, reason)
+            with session(self._engine, org) as s, s.begin():
+                if job.kind == ledger.DIGEST:
+                    ended = subscriptions.disable_conversation(s, org, job.key, reason)
                     log.warning("conversation %s answered %s: %d subscription(s) switched off",
                                 job.key, outcome.detail, ended)
                 elif outcome.conversation_id:
-                    conversations.deactivate(s, outcome.conversation_id)
+                    conversations.deactivate(s, org, outcome.conversation_id)
                     log.warning("1:1 chat of %s answered %s: reminders paused until they "
                                 "write to the bot again", job.user_id, outcome.detail)
-            nudges.finish(self._engine, job.key, job.kind, day, self.worker, nudges.FAILED, now)
+            ledger.finish(self._engine, org, job.key, job.kind, day, self.worker,
+                          ledger.FAILED)
         else:
             log.error("%s to %s failed (%s); the next pass retries", job.kind, job.key,
                       outcome.detail)
-            nudges.release(self._engine, job.key, job.kind, day, self.worker)
+            ledger.release(self._engine, org, job.key, job.kind, day, self.worker)
 
 
 class Scheduler:

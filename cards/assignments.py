@@ -1,4 +1,5 @@
-"""Assignment cards: one assignment, the overdue list (paged), due soon and search hits."""
+"""Assignment cards: any list of assignments (paged, with previous/next), one assignment in
+full, and their text forms. Every row shows the assignment's number, which `update #N` uses."""
 
 from __future__ import annotations
 
@@ -7,194 +8,197 @@ from datetime import date
 from tabulate import tabulate
 
 from cards.elements import (
+    CARD_BUDGET_BYTES,
     Card,
     Element,
     ask_action,
     card,
+    code_block,
     container,
+    detail_question,
+    escape,
     facts,
     heading,
+    shorten,
+    size,
     subtle,
     text,
     update_action,
 )
 from cards.texts import day, describe_changes, forecast_label, status_label, t
-from storage.queries import AssignmentView, OverduePage
+from storage.domain import Forecast, Status
+from storage.queries import AssignmentPage, AssignmentView, CommentView
+from understanding.question import Question
 
-PAGE_SIZE = 8
-LIST_LIMIT = 20
-COMMENT_PREVIEW = 400
+PAGE_SIZE = 30  # a whole demo list on one page; each row is compact
+COMMENT_PREVIEW = 160
+DETAIL_COMMENT_PREVIEW = 600
+# "As text": one message, well under Teams' limit even with long comments.
+TEXT_LIMIT = 20_000
 
 
-def _shorten(value: str, limit: int = COMMENT_PREVIEW) -> str:
-    return value if len(value) <= limit else value[: limit - 1].rstrip() + "…"
-
-
-def _due(lang: str, a: AssignmentView, today: date) -> str:
+def due_words(lang: str, a: AssignmentView, today: date) -> str:
     late = a.days_overdue(today)
-    return day(a.due_date) + (f" ({t(lang, 'days_late', days=late)})" if late else "")
+    return day(a.due_date, lang) + (f" ({t(lang, 'days_late', n=late, days=late)})"
+                                    if late else "")
 
 
-def _item(lang: str, a: AssignmentView, today: date) -> Element:
+def _state(lang: str, a: AssignmentView) -> str:
+    forecast = "" if a.forecast is Forecast.NOT_REPORTED else \
+        f" · {forecast_label(lang, a.forecast)}"
+    return status_label(lang, a.status) + forecast
+
+
+def _colour(a: AssignmentView, today: date) -> str:
+    if a.overdue(today) or a.forecast is Forecast.DEVIATION:
+        return "Attention"
+    return "Good" if a.status is Status.COMPLETED else "Default"
+
+
+def _comment_line(lang: str, c: CommentView, limit: int) -> str:
+    said = c.text or describe_changes(lang, c.changes)
+    return f"{day(c.day, lang)}: {shorten(said, limit)}"
+
+
+def _row(lang: str, a: AssignmentView, today: date, with_comment: bool) -> Element:
     items: list[Element] = [
-        text(a.title, weight="Bolder"),
-        facts(
-            [
-                (t(lang, "unit"), a.unit),
-                (t(lang, "due"), _due(lang, a, today)),
-                (t(lang, "status"), status_label(lang, a.status)),
-                (t(lang, "forecast"), forecast_label(lang, a.forecast)),
-            ]
-        ),
+        text(f"#{a.number} · {a.title}", weight="Bolder"),
+        text(f"{a.unit} · {t(lang, 'due').lower()} {due_words(lang, a, today)} · "
+             f"{_state(lang, a)}", isSubtle=True, spacing="None", size="Small",
+             color=_colour(a, today)),
     ]
-    if c := a.latest_comment:
-        said = c.text or describe_changes(lang, c.changes)
-        items.append(text(f"{day(c.day)}: {_shorten(said)}", isSubtle=True, size="Small"))
-    items.append(
-        {"type": "ActionSet",
-         "actions": [ask_action(t(lang, "show"), f"status #{a.id}"),
-                     update_action(a.id, lang)]}
-    )
-    return container(items)
+    if with_comment and (c := a.latest_comment):
+        items.append(text(_comment_line(lang, c, COMMENT_PREVIEW), size="Small",
+                          spacing="None", isSubtle=True))
+    return {
+        "type": "Container", "separator": True, "spacing": "Small", "items": items,
+        "selectAction": ask_action(t(lang, "show"), detail_question(a.number)),
+    }
 
 
-def _page(items: list[AssignmentView], page: int) -> tuple[list[AssignmentView], int, int]:
-    pages = max(1, -(-len(items) // PAGE_SIZE))
-    page = min(max(page, 1), pages)
-    first = (page - 1) * PAGE_SIZE
-    return items[first : first + PAGE_SIZE], first, page
-
-
-def overdue_question(lang: str, unit: str | None, page: int) -> str:
-    base = "försenade" if lang == "sv" else "overdue"
-    scope = (" för " if lang == "sv" else " for ") + unit if unit else ""
-    return f"{base}{scope} {'sida' if lang == 'sv' else 'page'} {page}"
-
-
-def overdue_card(
-    lang: str, items: list[AssignmentView], today: date, unit: str | None = None, page: int = 1
-) -> Card:
-    shown, first, page = _page(items, page)
-    return overdue_page_card(
-        lang, OverduePage(len(items), page, first, shown, items[0] if items else None), today,
-        unit)
-
-
-def overdue_page_card(lang: str, page: OverduePage, today: date,
-                      unit: str | None = None) -> Card:
-    """The overdue list, one page at a time; the heading always shows the total."""
-    title = t(lang, "overdue_title_unit", unit=unit) if unit else t(lang, "overdue_title")
+def list_card(lang: str, title: str, page: AssignmentPage, today: date,
+              more: Question | None = None, previous: Question | None = None,
+              with_comments: bool = True) -> Card:
+    """One page of a list; the heading shows the total, the footer where the page is and how
+    to get the others, so nothing is ever cut silently. Tap a row to open it."""
     body: list[Element] = [heading(f"{title} ({page.total})"),
-                           subtle(t(lang, "as_of", today=day(today)))]
+                           subtle(t(lang, "as_of", today=day(today, lang)))]
+    if page.total > len(page.items):
+        body.append(subtle(t(lang, "showing", first=page.first + 1,
+                             last=page.first + len(page.items), total=page.total)))
+    used = size(body) + 2_000  # the card's own keys and the actions
+    for a in page.items:
+        row = _row(lang, a, today, with_comments)
+        if used + size(row) > CARD_BUDGET_BYTES:
+            row = _row(lang, a, today, False)  # long comments: keep the rows, drop them
+        used += size(row)
+        body.append(row)
+    actions = []
+    if previous is not None and page.page > 1:
+        actions.append(ask_action(t(lang, "previous_page"), previous))
+    if more is not None and page.remaining:
+        actions.append(ask_action(t(lang, "next_page", remaining=page.remaining), more))
+    return card(body, actions or None)
+
+
+def list_text(lang: str, title: str, page: AssignmentPage, today: date) -> str:
+    """The notification and card-less form: the count and the first few titles."""
     if not page.total:
-        body.append(text(overdue_page_text(lang, page, today, unit)))
-        return card(body)
-    shown, first = page.items, page.first
-    body.append(subtle(t(lang, "showing", first=first + 1, last=first + len(shown),
-                         total=page.total)))
-    body.extend(_item(lang, a, today) for a in shown)
-    remaining = page.total - first - len(shown)
-    actions = (
-        [ask_action(t(lang, "next_page", remaining=remaining),
-                    overdue_question(lang, unit, page.page + 1))]
-        if remaining
-        else None
-    )
-    return card(body, actions)
-
-
-def overdue_text(lang: str, items: list[AssignmentView], today: date,
-                 unit: str | None = None) -> str:
-    return overdue_page_text(
-        lang, OverduePage(len(items), 1, 0, items[:PAGE_SIZE], items[0] if items else None),
-        today, unit)
-
-
-def overdue_page_text(lang: str, page: OverduePage, today: date,
-                      unit: str | None = None) -> str:
-    if not page.total or page.oldest is None:
-        if unit:
-            return t(lang, "none_overdue_unit", unit=unit, today=day(today))
-        return t(lang, "none_overdue", today=day(today))
-    title = t(lang, "overdue_title_unit", unit=unit) if unit else t(lang, "overdue_title")
-    oldest = page.oldest
-    return (
-        f"{title}: {page.total} ({t(lang, 'as_of', today=day(today)).lower()}). "
-        f"{oldest.title} – {_due(lang, oldest, today)}."
-    )
+        return f"{title}: {t(lang, 'none_found')}"
+    names = "; ".join(f"#{a.number} {escape(shorten(a.title, 90))}" for a in page.items[:5])
+    more = f" {t(lang, 'and_more', n=page.total - 5)}" if page.total > 5 else ""
+    return f"{title} ({page.total}): {names}{more}"
 
 
 def assignments_table(lang: str, items: list[AssignmentView], today: date) -> str:
-    rows = [
-        (a.title if len(a.title) <= 60 else a.title[:59] + "…", a.unit, _due(lang, a, today),
-         status_label(lang, a.status), forecast_label(lang, a.forecast))
-        for a in items
+    """A text table Teams shows aligned (a code block)."""
+    rows = [(f"#{a.number}", shorten(a.title, 70), a.unit, due_words(lang, a, today),
+             status_label(lang, a.status)) for a in items]
+    headers = ["#", t(lang, "assignment"), t(lang, "unit"), t(lang, "due"), t(lang, "status")]
+    return code_block(tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True,
+                               maxcolwidths=[None, 40, 24, None, None]))
+
+
+def list_table(lang: str, title: str, items: list[AssignmentView], total: int,
+               today: date) -> str:
+    heading_line = f"**{escape(title)} ({total})**"
+    if not items:
+        return f"{heading_line}\n\n{t(lang, 'none_found')}"
+    shown = f"\n\n{t(lang, 'showing', first=1, last=len(items), total=total)}" \
+        if total > len(items) else ""
+    return f"{heading_line}\n\n{assignments_table(lang, items, today)}{shown}"
+
+
+def _detail_facts(lang: str, a: AssignmentView, today: date) -> list[tuple[str, str]]:
+    pairs = [
+        (t(lang, "number"), f"#{a.number}"),
+        (t(lang, "kind"), a.kind),
+        (t(lang, "goal_area"), a.goal_area or "–"),
+        (t(lang, "unit"), a.unit),
     ]
-    headers = [t(lang, "assignment")] + [t(lang, k) for k in ("unit", "due", "status", "forecast")]
-    return tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True)
-
-
-def list_card(lang: str, title: str, items: list[AssignmentView], today: date) -> Card:
-    """Due-soon lists and search hits: every item, each with a button to open it."""
-    body: list[Element] = [heading(f"{title} ({len(items)})"),
-                           subtle(t(lang, "as_of", today=day(today)))]
-    shown = items[:LIST_LIMIT]
-    if len(items) > len(shown):
-        # Say so rather than cut silently; a narrower question shows the rest.
-        body.append(subtle(t(lang, "showing", first=1, last=len(shown), total=len(items))))
-    body.extend(_item(lang, a, today) for a in shown)
-    return card(body)
+    if a.participants:
+        pairs.append((t(lang, "participants"), ", ".join(a.participants)))
+    if a.responsible:
+        pairs.append((t(lang, "responsible_person"), a.responsible))
+    pairs += [
+        (t(lang, "due"), due_words(lang, a, today)),
+        (t(lang, "status"), status_label(lang, a.status)),
+        (t(lang, "forecast"), forecast_label(lang, a.forecast)),
+    ]
+    if a.reporting:
+        pairs.append((t(lang, "reporting"), a.reporting.replace(";", ", ")))
+    return pairs
 
 
 def assignment_card(lang: str, a: AssignmentView, today: date) -> Card:
+    """One assignment in full: facts, description, the latest comments (long ones shortened;
+    "show all text" gives them whole), and its Update button."""
     comments: list[Element] = [
-        container(
-            [
-                text(f"{day(c.day)}" + (f" · {c.author}" if c.author else "")
-                     + (f" · {describe_changes(lang, c.changes)}" if c.changes else ""),
-                     isSubtle=True, size="Small"),
-                *([text(c.text, spacing="None")] if c.text else []),
-            ],
-            separator=False,
-        )
+        container([
+            text(day(c.day, lang) + (f" · {c.author}" if c.author else "")
+                 + (f" · {describe_changes(lang, c.changes)}" if c.changes else ""),
+                 isSubtle=True, size="Small"),
+            *([text(shorten(c.text, DETAIL_COMMENT_PREVIEW), spacing="None")]
+              if c.text else []),
+        ], separator=False)
         for c in a.comments[:3]
     ] or [text(t(lang, "no_comments"), isSubtle=True)]
-    body: list[Element] = [
-        subtle(a.kind),
-        heading(a.title),
-        facts(
-            [
-                (t(lang, "kind"), a.kind),
-                (t(lang, "goal_area"), a.goal_area or "–"),
-                (t(lang, "unit"), a.unit),
-                (t(lang, "due"), _due(lang, a, today)),
-                (t(lang, "status"), status_label(lang, a.status)),
-                (t(lang, "forecast"), forecast_label(lang, a.forecast)),
-            ]
-        ),
-        container([text(t(lang, "latest_comments"), weight="Bolder"), *comments]),
-    ]
-    return card(body, [update_action(a.id, lang)])
+    body: list[Element] = [subtle(a.kind), heading(a.title), facts(_detail_facts(lang, a, today))]
+    if a.description:
+        body.append(container([text(t(lang, "description"), weight="Bolder"),
+                               text(shorten(a.description, DETAIL_COMMENT_PREVIEW))]))
+    body.append(container([text(t(lang, "latest_comments"), weight="Bolder"), *comments]))
+    actions = [update_action(a.number, t(lang, "update"))]
+    if any(len(c.text) > DETAIL_COMMENT_PREVIEW for c in a.comments[:3]) or len(
+            a.description) > DETAIL_COMMENT_PREVIEW:
+        actions.append(ask_action(t(lang, "show_all_text"),
+                                  detail_question(a.number, as_text=True)))
+    return card(body, actions)
 
 
 def assignment_text(lang: str, a: AssignmentView, today: date) -> str:
     latest = a.latest_comment
     said = (latest.text or describe_changes(lang, latest.changes)) if latest else ""
-    comment = f" {t(lang, 'latest_comment')} ({day(latest.day)}): {said}" if latest else ""
-    return (
-        f"{a.title} – {a.unit}, {t(lang, 'due').lower()} {_due(lang, a, today)}, "
-        f"{status_label(lang, a.status)}, {forecast_label(lang, a.forecast)}.{comment}"
-    )
+    comment = (f" {t(lang, 'latest_comment')} ({day(latest.day, lang)}): "
+               f"{escape(shorten(said, 300))}") if latest else ""
+    return (f"#{a.number} {escape(a.title)} – {escape(a.unit)}, {t(lang, 'due').lower()} "
+            f"{due_words(lang, a, today)}, {status_label(lang, a.status)}, "
+            f"{forecast_label(lang, a.forecast)}.{comment}")
 
 
 def assignment_table(lang: str, a: AssignmentView, today: date) -> str:
-    rows = [
-        (t(lang, "kind"), a.kind),
-        (t(lang, "goal_area"), a.goal_area),
-        (t(lang, "unit"), a.unit),
-        (t(lang, "due"), _due(lang, a, today)),
-        (t(lang, "status"), status_label(lang, a.status)),
-        (t(lang, "forecast"), forecast_label(lang, a.forecast)),
-    ] + [(f"{day(c.day)} {c.author}".strip(), c.text) for c in a.comments[:3]]
-    return a.title + "\n\n" + tabulate(rows, tablefmt="plain", disable_numparse=True,
-                                       maxcolwidths=[None, 80])
+    """Everything about one assignment as text, comments in full (bounded by TEXT_LIMIT)."""
+    lines = [f"**#{a.number} {escape(a.title)}**", ""]
+    lines += [f"{k}: {escape(v)}" for k, v in _detail_facts(lang, a, today)]
+    if a.description:
+        lines += ["", f"**{t(lang, 'description')}**", escape(a.description)]
+    if a.comments:
+        lines += ["", f"**{t(lang, 'latest_comments')}**"]
+    for c in a.comments[:3]:
+        who = f" · {escape(c.author)}" if c.author else ""
+        lines += [f"{day(c.day, lang)}{who}", escape(c.text or describe_changes(lang,
+                                                                              c.changes)), ""]
+    body = "\n".join(lines).strip()
+    if len(body) > TEXT_LIMIT:
+        body = body[:TEXT_LIMIT - 1] + "…\n\n" + t(lang, "text_cut")
+    return body

@@ -1,88 +1,99 @@
-"""Help, units and 'which unit did you mean?' cards."""
+"""Help, units, and asking back ("did you mean …?") cards."""
 
 from __future__ import annotations
 
 from tabulate import tabulate
 
-from cards.elements import Card, Element, ask_action, card, container, heading, subtle, text
+from cards.elements import (
+    Card,
+    Element,
+    ask_action,
+    card,
+    code_block,
+    container,
+    escape,
+    heading,
+    subtle,
+    text,
+)
 from cards.texts import t
+from storage.filters import AssignmentFilter
+from storage.queries import UnitView
+from understanding.question import Form, Intent, Question
 
-EXAMPLES: dict[str, list[tuple[str, str]]] = {
-    "sv": [
-        ("help_forecast", "Hur går det för IT?"),
-        ("help_overdue", "Vilka uppdrag är försenade för Stab?"),
-        ("help_due_soon", "Vad förfaller snart?"),
-        ("help_status", "Status trygghetskameror"),
-        ("help_summary", "Sammanställning"),
-        ("help_units", "Enheter"),
-    ],
-    "en": [
-        ("help_forecast", "What's IT's forecast?"),
-        ("help_overdue", "Which assignments are overdue?"),
-        ("help_due_soon", "What is due soon?"),
-        ("help_status", "Status trygghetskameror"),
-        ("help_summary", "Summary"),
-        ("help_units", "Units"),
-    ],
-}
+# What one can ask, in the order the help card shows it; each has "help.topic.<key>" and
+# "help.example.<key>" in the catalogue.
+TOPICS = ("forecast", "cross_unit", "budget", "overdue", "filters", "due", "assignment",
+          "count", "summary", "indicators", "units", "update", "my_assignments", "subscribe",
+          "reminders", "as_text")
+BUTTONS: tuple[tuple[str, Question], ...] = (
+    ("help.button.overdue", Question(Intent.ASSIGNMENTS, filter=AssignmentFilter(overdue=True))),
+    ("help.button.summary", Question(Intent.SUMMARY)),
+    ("help.button.finance", Question(Intent.FINANCE, Form.TOTAL)),
+    ("help.button.units", Question(Intent.UNITS)),
+)
 
 
 def help_card(lang: str, intro: str | None = None) -> Card:
-    examples = EXAMPLES.get(lang, EXAMPLES["sv"])
-    body: list[Element] = [heading(t(lang, "help_title")),
-                           text(intro or t(lang, "help_intro"))]
+    body: list[Element] = [heading(t(lang, "help_title")), text(intro or t(lang, "help_intro"))]
     body.extend(
-        container([text(t(lang, key), weight="Bolder"), subtle(f"”{example}”")])
-        for key, example in examples
+        container([text(t(lang, f"help.topic.{key}"), weight="Bolder"),
+                   subtle(f"”{t(lang, f'help.example.{key}')}”")], separator=False)
+        for key in TOPICS
     )
-    return card(body, [ask_action(example, example) for _, example in examples[:5]])
+    return card(body, [ask_action(t(lang, key), q) for key, q in BUTTONS])
 
 
 def help_text(lang: str) -> str:
-    examples = EXAMPLES.get(lang, EXAMPLES["sv"])
-    return t(lang, "help_title") + ": " + "; ".join(f"”{e}”" for _, e in examples)
+    examples = "; ".join(f"”{t(lang, f'help.example.{key}')}”" for key in TOPICS[:6])
+    return f"{t(lang, 'help_title')}: {examples}"
 
 
-def units_card(lang: str, units: list[tuple[str, int, bool]]) -> Card:
-    body: list[Element] = [heading(t(lang, "units_title"))]
-    body.extend(
-        {
-            "type": "ColumnSet",
-            "columns": [
-                {"type": "Column", "width": "stretch", "items": [text(name, weight="Bolder")]},
-                {"type": "Column", "width": "auto", "items": [
-                    subtle(t(lang, "assignments_n", n=n)
-                           + (f" · {t(lang, 'has_finance')}" if finance else ""))]},
-            ],
-            "separator": True,
-        }
-        for name, n, finance in units
-    )
+def help_table(lang: str) -> str:
+    rows = [(t(lang, f"help.topic.{key}"), t(lang, f"help.example.{key}")) for key in TOPICS]
+    return f"**{t(lang, 'help_title')}**\n\n" + code_block(
+        tabulate(rows, tablefmt="plain", maxcolwidths=[40, 50]))
+
+
+def units_card(lang: str, units: list[UnitView], org_name: str) -> Card:
+    body: list[Element] = [heading(t(lang, "units_title")), subtle(org_name)]
+    for u in units:
+        has = [t(lang, "assignments_n", n=u.assignments)]
+        if u.has_finance:
+            has.append(t(lang, "has_finance"))
+        if u.has_budget:
+            has.append(t(lang, "has_budget"))
+        if u.responsible:
+            has.append(u.responsible)
+        body.append({"type": "Container", "spacing": "Small", "items": [
+            text(u.name, weight="Bolder"), subtle(" · ".join(has))]})
     return card(body)
 
 
-def units_text(lang: str, units: list[tuple[str, int, bool]]) -> str:
-    return f"{t(lang, 'units_title')}: " + ", ".join(name for name, _, _ in units)
+def units_text(lang: str, units: list[UnitView]) -> str:
+    return f"{t(lang, 'units_title')}: " + ", ".join(escape(u.name) for u in units)
 
 
-def units_table(lang: str, units: list[tuple[str, int, bool]]) -> str:
-    rows = [(name, n, "✓" if finance else "") for name, n, finance in units]
-    return tabulate(rows, headers=[t(lang, "units_title"), "#", t(lang, "has_finance")])
+def units_table(lang: str, units: list[UnitView]) -> str:
+    rows = [(u.name, u.assignments, t(lang, "yes") if u.has_finance or u.has_budget else "")
+            for u in units]
+    return f"**{t(lang, 'units_title')}**\n\n" + code_block(tabulate(
+        rows, headers=[t(lang, "unit"), "#", t(lang, "has_finance")], disable_numparse=True))
 
 
-def unknown_unit_card(lang: str, typed: str, suggestions: list[str],
-                      question_for: dict[str, str]) -> Card:
-    """`question_for` maps each suggested unit to the question its button asks."""
-    body: list[Element] = [
-        text(t(lang, "unknown_unit", text=typed), weight="Bolder"),
-        text(t(lang, "did_you_mean") if suggestions else t(lang, "all_units_hint")),
-    ]
-    actions = [ask_action(name, question_for[name]) for name in suggestions]
+def clarify_card(lang: str, said: str, options: list[tuple[str, Question]]) -> Card:
+    """When unsure: what was understood, and the likely readings as buttons."""
+    body: list[Element] = [text(said, weight="Bolder")]
+    if options:
+        body.append(text(t(lang, "did_you_mean")))
+    else:
+        body.append(text(t(lang, "try_help")))
+    actions = [ask_action(title, q) for title, q in options[:5]]
+    actions.append(ask_action(t(lang, "help_title"), Question(Intent.HELP)))
     return card(body, actions)
 
 
-def unknown_unit_text(lang: str, typed: str, suggestions: list[str]) -> str:
-    hint = (t(lang, "did_you_mean") + " " + ", ".join(suggestions)) if suggestions else t(
-        lang, "all_units_hint"
-    )
-    return f"{t(lang, 'unknown_unit', text=typed)} {hint}"
+def clarify_text(lang: str, said: str, options: list[tuple[str, Question]]) -> str:
+    if not options:
+        return f"{said} {t(lang, 'try_help')}"
+    return f"{said} {t(lang, 'did_you_mean')} " + " / ".join(escape(o) for o, _ in options[:5])

@@ -3,7 +3,6 @@ reminder, subscription confirmations and list, and the welcome card for a team."
 
 from __future__ import annotations
 
-import json
 from datetime import date
 
 from cards.elements import (
@@ -14,31 +13,33 @@ from cards.elements import (
     container,
     facts,
     heading,
+    shorten,
+    size,
     subtle,
     text,
     update_action,
 )
 from cards.texts import day, status_label, t
-from storage.nudges import (
-    DAILY,
-    WEEKDAY_NAMES,
-    NudgeItem,
-    ReminderItem,
-    SubscriptionView,
-)
+from storage.due import NudgeItem, ReminderItem
+from storage.schedule import DAILY
+from storage.subscriptions import SubscriptionView
+from understanding.question import Intent, Question
 
 COMMENT_PREVIEW = 300
 # Keep each card well under Teams' ~28 KB message limit (the activity envelope counts too).
 CARD_BUDGET_BYTES = 20_000
+_SNOOZE = Question(Intent.SNOOZE, days=7)
+_REMINDERS_OFF = Question(Intent.REMINDERS_OFF)
+_SUBSCRIPTIONS = Question(Intent.SUBSCRIPTIONS)
+_HELP = Question(Intent.HELP)
 
 
-def _size(element: object) -> int:
-    return len(json.dumps(element))
+def _unsubscribe(subscription_id: int) -> Question:
+    return Question(Intent.UNSUBSCRIBE, rest=f"#{subscription_id}")
 
 
-def _shorten(value: str, limit: int = COMMENT_PREVIEW) -> str:
-    value = " ".join(value.split())
-    return value if len(value) <= limit else value[: limit - 1].rstrip() + "…"
+def _shorten(value: str) -> str:
+    return shorten(value, COMMENT_PREVIEW)
 
 
 def _when(lang: str, item: NudgeItem, today: date) -> str:
@@ -46,10 +47,10 @@ def _when(lang: str, item: NudgeItem, today: date) -> str:
     if a.due_date is None:
         return "–"
     if late := a.days_overdue(today):
-        return f"{day(a.due_date)} ({t(lang, 'days_late', days=late)})"
+        return f"{day(a.due_date, lang)} ({t(lang, 'days_late', n=late, days=late)})"
     left = (a.due_date - today).days
     when = t(lang, "due_today") if left == 0 else t(lang, "due_in", days=left)
-    return f"{day(a.due_date)} ({when})"
+    return f"{day(a.due_date, lang)} ({when})"
 
 
 def _item(lang: str, item: NudgeItem, today: date, extra: str = "") -> Element:
@@ -60,10 +61,12 @@ def _item(lang: str, item: NudgeItem, today: date, extra: str = "") -> Element:
     if extra:
         items.append(text(extra, color="Attention", size="Small", spacing="None"))
     if c := a.latest_comment:
-        items.append(text(f"{day(c.day)}: {_shorten(c.text)}", isSubtle=True, size="Small"))
+        items.append(text(f"{day(c.day, lang)}: {_shorten(c.text)}", isSubtle=True,
+                          size="Small"))
     else:
         items.append(text(t(lang, "no_comments"), isSubtle=True, size="Small"))
-    items.append({"type": "ActionSet", "actions": [update_action(a.id, lang)]})
+    items.append({"type": "ActionSet",
+                  "actions": [update_action(a.number, t(lang, "update"))]})
     return container(items)
 
 
@@ -79,12 +82,12 @@ def _pack(blocks: list[list[Element]], fixed: int) -> list[list[Element]]:
     for block in blocks:
         unit_heading = block[0]
         for index, element in enumerate(block):
-            size = _size(element)
-            if pages[-1] and used + size > CARD_BUDGET_BYTES:
+            needed = size(element)
+            if pages[-1] and used + needed > CARD_BUDGET_BYTES:
                 pages.append([] if index == 0 else [unit_heading])
-                used = fixed + (0 if index == 0 else _size(unit_heading))
+                used = fixed + (0 if index == 0 else size(unit_heading))
             pages[-1].append(element)
-            used += size
+            used += needed
     return pages
 
 
@@ -95,7 +98,7 @@ def digest_cards(lang: str, groups: list[tuple[str, list[NudgeItem]]], today: da
     items = [i for _, group in groups for i in group]
     overdue = sum(i.assignment.overdue(today) for i in items)
     summary = t(lang, "digest_summary", overdue=overdue, soon=len(items) - overdue,
-                today=day(today))
+                today=day(today, lang))
     blocks = [[_unit_heading(unit)] + [_item(lang, i, today) for i in group]
               for unit, group in groups]
     return _parts(lang, "digest_title", [subtle(summary)], blocks)
@@ -106,7 +109,7 @@ def _parts(lang: str, title_key: str, intro: list[Element], blocks: list[list[El
     """Blocks packed into as many cards as the size limit needs, titled 'del 2 av 3';
     the actions go on the last part."""
     # Room for the longest title suffix, so packing holds whatever the part numbers.
-    fixed = _size(card([heading(t(lang, title_key) + "x" * 20), *intro], actions))
+    fixed = size(card([heading(t(lang, title_key) + "x" * 20), *intro], actions))
     pages = _pack(blocks, fixed)
     cards = []
     for number, page in enumerate(pages, start=1):
@@ -138,8 +141,8 @@ def reminder_cards(lang: str, items: list[ReminderItem], today: date, stale_days
             _item(lang, r.item, today, _reasons(lang, r.reasons, stale_days))
         )
     blocks = [[_unit_heading(unit), *elements] for unit, elements in groups.items()]
-    actions = [ask_action(t(lang, "snooze_week"), t(lang, "snooze_question")),
-               ask_action(t(lang, "reminders_off_button"), t(lang, "reminders_off_question"))]
+    actions = [ask_action(t(lang, "snooze_week"), _SNOOZE),
+               ask_action(t(lang, "reminders_off_button"), _REMINDERS_OFF)]
     return _parts(lang, "reminder_title", [text(t(lang, "reminder_intro"))], blocks, actions)
 
 
@@ -153,8 +156,8 @@ def reminder_text(lang: str, items: list[ReminderItem]) -> str:
 def schedule_text(lang: str, sub: SubscriptionView) -> str:
     if sub.frequency == DAILY:
         return t(lang, "sub_daily", time=sub.time_of_day)
-    names = WEEKDAY_NAMES.get(lang, WEEKDAY_NAMES["sv"])
-    return t(lang, "sub_weekly", weekday=names[sub.weekday], time=sub.time_of_day)
+    return t(lang, "sub_weekly", weekday=t(lang, f"weekday.{sub.weekday}"),
+             time=sub.time_of_day)
 
 
 def _sub_facts(lang: str, sub: SubscriptionView) -> Element:
@@ -174,9 +177,8 @@ def subscribed_card(lang: str, sub: SubscriptionView, created: bool) -> Card:
     return card(
         [heading(f"{title} (#{sub.id})"), text(t(lang, "subscribed_intro")),
          _sub_facts(lang, sub)],
-        [ask_action(t(lang, "show_subscriptions"), t(lang, "show_subscriptions_question")),
-         ask_action(t(lang, "unsubscribe_button", id=sub.id),
-                    t(lang, "unsubscribe_question", id=sub.id))],
+        [ask_action(t(lang, "show_subscriptions"), _SUBSCRIPTIONS),
+         ask_action(t(lang, "unsubscribe_button", id=sub.id), _unsubscribe(sub.id))],
     )
 
 
@@ -195,8 +197,7 @@ def subscriptions_card(lang: str, subs: list[SubscriptionView]) -> Card:
         items: list[Element] = [text(f"#{sub.id}", weight="Bolder"), _sub_facts(lang, sub)]
         if sub.active:
             items.append({"type": "ActionSet", "actions": [
-                ask_action(t(lang, "unsubscribe_button", id=sub.id),
-                           t(lang, "unsubscribe_question", id=sub.id))]})
+                ask_action(t(lang, "unsubscribe_button", id=sub.id), _unsubscribe(sub.id))]})
         body.append(container(items))
     return card(body)
 
@@ -215,17 +216,13 @@ def subscriptions_text(lang: str, subs: list[SubscriptionView]) -> str:
 
 def welcome_card(lang: str) -> Card:
     """Posted when the bot is added to a team: how to subscribe the channel."""
-    examples = [
-        ("prenumerera" if lang == "sv" else "subscribe", t(lang, "welcome_all")),
-        ("prenumerera IT, Stab veckovis måndag kl 9" if lang == "sv"
-         else "subscribe IT, Stab weekly on Monday at 9", t(lang, "welcome_some")),
-        ("prenumerationer" if lang == "sv" else "subscriptions", t(lang, "welcome_list")),
-    ]
+    examples = [(t(lang, f"welcome_example.{key}"), t(lang, f"welcome_{key}"))
+                for key in ("all", "some", "list")]
     body: list[Element] = [heading(t(lang, "welcome_title")), text(t(lang, "welcome_intro")),
                            text(t(lang, "welcome_how"), weight="Bolder")]
     body.extend(container([text(f"@Läget {example}", weight="Bolder"), subtle(what)],
                           separator=False) for example, what in examples)
-    return card(body, [ask_action(t(lang, "help_title"), "hjälp" if lang == "sv" else "help")])
+    return card(body, [ask_action(t(lang, "help_title"), _HELP)])
 
 
 def welcome_text(lang: str) -> str:

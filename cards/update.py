@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from cards.assignments import assignment_card
-from cards.elements import Card, Element, card, facts, heading, subtle, text
+from cards.elements import Card, Element, card, facts, heading, shorten, subtle, text
 from cards.texts import day, describe_changes, forecast_label, status_label, t
 from storage.domain import Forecast, Status
 from storage.queries import AssignmentView
@@ -24,11 +24,12 @@ def update_card(lang: str, a: AssignmentView, today: date) -> Card:
     current = [
         (t(lang, "status"), status_label(lang, a.status)),
         (t(lang, "forecast"), forecast_label(lang, a.forecast)),
-        (t(lang, "due"), day(a.due_date)),
+        (t(lang, "due"), day(a.due_date, lang)),
         (t(lang, "unit"), a.unit),
     ]
     if latest:
-        current.append((t(lang, "latest_comment"), f"{day(latest.day)}: {latest.text}"[:400]))
+        current.append((t(lang, "latest_comment"),
+                        f"{day(latest.day, lang)}: {shorten(latest.text, 400)}"))
     inputs: list[Element] = [
         {
             "type": "Input.ChoiceSet",
@@ -38,7 +39,8 @@ def update_card(lang: str, a: AssignmentView, today: date) -> Card:
             "value": a.status.value,
             "isRequired": True,
             "errorMessage": t(lang, "invalid_status"),
-            "choices": _choices(lang, [(s.value, status_label(lang, s)) for s in Status]),
+            "choices": _choices(lang, [(s.value, status_label(lang, s)) for s in Status
+                                       if s is not Status.NOT_REPORTED or s is a.status]),
         },
         {
             "type": "Input.ChoiceSet",
@@ -48,7 +50,8 @@ def update_card(lang: str, a: AssignmentView, today: date) -> Card:
             "value": a.forecast.value,
             "isRequired": True,
             "errorMessage": t(lang, "invalid_forecast"),
-            "choices": _choices(lang, [(f.value, forecast_label(lang, f)) for f in Forecast]),
+            "choices": _choices(lang, [(f.value, forecast_label(lang, f)) for f in Forecast
+                                       if f is not Forecast.NOT_REPORTED or f is a.forecast]),
         },
         {"type": "Input.Date", "id": "due_date", "label": t(lang, "new_due")},
         {
@@ -60,7 +63,7 @@ def update_card(lang: str, a: AssignmentView, today: date) -> Card:
             "maxLength": 4000,
         },
     ]
-    data = {"assignment_id": a.id, "version": a.version}
+    data = {"assignment_id": a.number, "version": a.version}
     save = {
         "type": "Action.Execute",
         "title": t(lang, "save"),
@@ -97,7 +100,7 @@ def updated_card(lang: str, a: AssignmentView, today: date, notice: str,
     if author_id:
         result["refresh"] = {
             "action": {"type": "Action.Execute", "verb": REFRESH_VERB,
-                       "data": {"assignment_id": a.id}},
+                       "data": {"assignment_id": a.number}},
             "userIds": [author_id],
         }
     return result

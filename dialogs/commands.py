@@ -1,56 +1,68 @@
-"""The command registry. Each command declares the permission it needs, once, here;
-nothing else checks roles (as errbot's @botcmd with access control)."""
+"""Commands: what each intent runs, and the permission it needs, declared once at the handler
+(as errbot's @botcmd with access control). Nothing else checks roles.
+
+Handlers are plain functions `Ask -> Answer`; a module's handlers are registered explicitly in
+app.build (`CommandSet.add_module`), as python-telegram-bot's Application.add_handler does:
+importing a module registers nothing.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from types import ModuleType
 from typing import Any
 
-from botbuilder.schema import Activity
 from sqlalchemy import Engine
 
-from bot.understanding import Intent, reply_language
+from cards.texts import t
+from dialogs.answers import Answer
 from storage.db import session
+from storage.organisations import OrganisationView
 from storage.roles import is_admin, managed_unit_ids
+from understanding.catalog import Catalog
+from understanding.question import Intent, Question
 
 
 class Permission(StrEnum):
-    READ = "read"  # everyone in the tenant
+    READ = "read"  # everyone in the organisation
     UPDATE = "update"  # managers: change status and comment of their unit's assignments
-    ADMIN = "admin"  # grant and revoke roles
+    ADMIN = "admin"  # everything in the organisation
 
 
 @dataclass(frozen=True)
 class Ask:
     """One question, with everything a handler may use."""
 
-    intent: Intent
+    question: Question
     lang: str
     today: date
     engine: Engine
+    org: OrganisationView
+    catalog: Catalog | None = None
     # None = look them up when a command needs more than READ (most turns don't).
     permissions: frozenset[Permission] | None = None
     # Who asks, and where (empty in tests that don't need it).
-    user_id: str = ""  # AAD object id when Teams sends one, else the channel's user id
+    user_id: str = ""  # the Entra object id (local mode: the channel's user id)
     user_name: str = ""
     conversation_id: str = ""
     conversation_type: str = ""
-    tenant_id: str = ""
     # A card submission's inputs, and the key that makes it replay-safe.
     payload: dict[str, Any] | None = None
     activity_key: str = ""
 
+    @property
+    def org_id(self) -> int:
+        return self.org.id
 
-@dataclass
-class Answer:
-    text: str
-    card: dict[str, Any] | None = None
-    # Set when the question needs a unit we could not resolve: the dialog waits for one.
-    awaiting_unit: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
+    def unit_name(self, unit_id: int) -> str:
+        if self.catalog is not None:
+            for unit in self.catalog.units:
+                if unit.id == unit_id:
+                    return unit.name
+        return f"#{unit_id}"
 
 
 Handler = Callable[[Ask], Answer]
@@ -58,89 +70,71 @@ Handler = Callable[[Ask], Answer]
 
 @dataclass(frozen=True)
 class Command:
-    name: str
+    intent: Intent
     handler: Handler
-    permission: Permission
+    permission: Permission = Permission.READ
     # How to say no, when the default sentence isn't helpful enough.
     refusal: Handler | None = None
 
 
-REGISTRY: dict[str, Command] = {}
+_DECLARED = "__laget_command__"
 
 
-def command(
-    name: str, permission: Permission = Permission.READ, refusal: Handler | None = None
-) -> Callable[[Handler], Handler]:
-    def register(handler: Handler) -> Handler:
-        if name in REGISTRY:
-            raise ValueError(f"command {name!r} registered twice")
-        REGISTRY[name] = Command(name, handler, permission, refusal)
+def command(intent: Intent | str, permission: Permission = Permission.READ,
+            refusal: Handler | None = None) -> Callable[[Handler], Handler]:
+    """Declares a handler's intent and permission; CommandSet.add_module registers it."""
+    def declare(handler: Handler) -> Handler:
+        setattr(handler, _DECLARED, Command(Intent(intent), handler, permission, refusal))
         return handler
+    return declare
 
-    return register
+
+@dataclass
+class CommandSet:
+    commands: dict[Intent, Command] = field(default_factory=dict)
+
+    def add(self, cmd: Command) -> None:
+        if cmd.intent in self.commands:
+            raise ValueError(f"command {cmd.intent!r} registered twice")
+        self.commands[cmd.intent] = cmd
+
+    def add_module(self, module: ModuleType) -> None:
+        """Every handler the module declared with @command."""
+        for value in vars(module).values():
+            declared = getattr(value, _DECLARED, None)
+            if isinstance(declared, Command):
+                self.add(declared)
+
+    def add_modules(self, modules: Iterable[ModuleType]) -> CommandSet:
+        for module in modules:
+            self.add_module(module)
+        return self
+
+    def __contains__(self, intent: object) -> bool:
+        return intent in self.commands
+
+    def dispatch(self, ask: Ask) -> Answer:
+        cmd = self.commands.get(ask.question.intent) or self.commands[Intent.UNKNOWN]
+        if cmd.permission is not Permission.READ:  # everyone reads; no lookup needed
+            granted = ask.permissions
+            if granted is None:
+                granted = permissions_of(ask.engine, ask.org_id, ask.user_id)
+            if cmd.permission not in granted:
+                if cmd.refusal is not None:
+                    return cmd.refusal(ask)
+                return Answer(t(ask.lang, "not_permitted"))
+        return cmd.handler(ask)
 
 
-def permissions_of(engine: Engine, user_id: str) -> frozenset[Permission]:
+def permissions_of(engine: Engine, organisation_id: int, user_id: str) -> frozenset[Permission]:
     """Everyone reads; managers of any unit and admins update (which assignments is the
     storage rule `may_update`); admins administer."""
     granted = {Permission.READ}
     if not user_id:
         return frozenset(granted)
-    with session(engine) as s:
-        if is_admin(s, user_id):
+    with session(engine, organisation_id) as s:
+        if is_admin(s, organisation_id, user_id):
             granted |= {Permission.UPDATE, Permission.ADMIN}
-        elif managed_unit_ids(s, user_id):
+        elif managed_unit_ids(s, organisation_id, user_id):
             granted.add(Permission.UPDATE)
     return frozenset(granted)
-
-
-class NotAllowed(Exception):
-    def __init__(self, command: Command) -> None:
-        self.command = command
-        super().__init__(f"{command.name} needs {command.permission}")
-
-
-def dispatch(ask: Ask) -> Answer:
-    cmd = REGISTRY[ask.intent.name]
-    if cmd.permission is not Permission.READ:  # everyone reads; no lookup needed
-        granted = ask.permissions
-        if granted is None:
-            granted = permissions_of(ask.engine, ask.user_id)
-        if cmd.permission not in granted:
-            if cmd.refusal is not None:
-                return cmd.refusal(ask)
-            raise NotAllowed(cmd)
-    return cmd.handler(ask)
-
-
-def ask_for(activity: Activity, intent: Intent, engine: Engine, today: date,
-            payload: dict[str, Any] | None = None) -> Ask:
-    """Everything a command may know about the question and who asks it."""
-    sender = activity.from_property
-    conversation = activity.conversation
-    user_id = (sender.aad_object_id or sender.id or "") if sender else ""
-    tenant = (conversation.tenant_id if conversation else "") or ""
-    key = ""
-    if payload is not None and activity.id:
-        key = f"{activity.channel_id}:{conversation.id if conversation else ''}:{activity.id}"
-    return Ask(
-        intent=intent,
-        lang=reply_language(activity.locale, intent.language),
-        today=today,
-        engine=engine,
-        user_id=user_id,
-        user_name=(sender.name or "") if sender else "",
-        conversation_id=conversation.id if conversation else "",
-        conversation_type=(conversation.conversation_type or "") if conversation else "",
-        tenant_id=tenant,
-        payload=payload,
-        activity_key=key,
-    )
-
-
-def answer(ask: Ask) -> Answer:
-    try:
-        return dispatch(ask)
-    except NotAllowed:
-        return Answer("Du har inte behörighet till det." if ask.lang == "sv"
-                      else "You don't have permission to do that.")

@@ -1,176 +1,298 @@
-"""Read-only questions. Each handler: resolve the subject, run a query, build a card."""
+"""Read-only questions: one handler per intent; each runs a query and builds a card. Every
+combination of filters goes through the same query (storage.queries.assignment_page)."""
 
 from __future__ import annotations
 
-from sqlmodel import Session
-
 from cards import assignments as assignment_cards
+from cards import budget as budget_cards
 from cards import finance as finance_cards
 from cards import help as help_cards
+from cards import indicators as indicator_cards
 from cards import summary as summary_cards
+from cards.describe import describe, list_title
 from cards.texts import t
-from dialogs.commands import Answer, Ask, command
+from dialogs.answers import Answer
+from dialogs.commands import Ask, command
+from storage import indicators as indicator_rules
 from storage import queries
 from storage.db import session
-from storage.models import Unit
-from storage.units import resolve_unit
+from storage.domain import normalize
+from storage.queries import IndicatorView
+from understanding.question import Balance, Form, Intent, Judgement, Measure, Question
 
 
-def _question_for(ask: Ask, unit: str) -> str:
-    """The question to ask again with a chosen unit, in the user's language."""
-    name = ask.intent.name
-    if name == "overdue":
-        return ("försenade för " if ask.lang == "sv" else "overdue for ") + unit
-    if name == "due_soon":
-        return ("förfaller snart för " if ask.lang == "sv" else "due soon for ") + unit
-    return ("prognos " if ask.lang == "sv" else "forecast ") + unit
+def _plain(text: str, question: Question | None = None) -> Answer:
+    return Answer(text=text, question=question)
 
 
-def _unknown_unit(ask: Ask, suggestions: list[Unit]) -> Answer:
-    names = [u.name for u in suggestions]
-    typed = ask.intent.subject
-    return Answer(
-        text=help_cards.unknown_unit_text(ask.lang, typed, names),
-        card=help_cards.unknown_unit_card(
-            ask.lang, typed, names, {n: _question_for(ask, n) for n in names}
-        ),
-        awaiting_unit=True,
-    )
+def _suggest(ask: Ask, *keys_and_values: tuple[str, dict[str, object]]) -> list[str]:
+    return [t(ask.lang, f"suggest.{key}", **values) for key, values in keys_and_values]
 
 
-def _named_unit(ask: Ask, s: Session) -> Unit | Answer | None:
-    """The unit the question names, None when it names none, or the 'which unit?' answer."""
-    if not ask.intent.subject:
-        return None
-    match = resolve_unit(s, ask.intent.subject)
-    return match.unit if match.unit is not None else _unknown_unit(ask, match.suggestions)
-
-
-def _plain(text: str) -> Answer:
-    return Answer(text=text)
-
-
-@command("help")
+@command(Intent.HELP)
 def help_(ask: Ask) -> Answer:
-    if ask.intent.as_text:
-        return _plain(help_cards.help_text(ask.lang))
+    if ask.question.as_text:
+        return _plain(help_cards.help_table(ask.lang))
     return Answer(help_cards.help_text(ask.lang), help_cards.help_card(ask.lang))
 
 
-@command("units")
+@command(Intent.UNKNOWN)
+def unknown(ask: Ask) -> Answer:
+    """Never a wrong guess: say what was understood, offer the likely readings."""
+    q = ask.question
+    options = [(describe(ask.lang, alt, ask.unit_name), alt) for alt in q.alternatives[:3]]
+    if q.unmatched:
+        said = t(ask.lang, "not_understood_words", words=" ".join(q.unmatched)[:80])
+    else:
+        said = t(ask.lang, "not_understood")
+    if not options:
+        return Answer(said, help_cards.help_card(ask.lang, said))
+    return Answer(help_cards.clarify_text(ask.lang, said, options),
+                  help_cards.clarify_card(ask.lang, said, options))
+
+
+@command(Intent.UNITS)
 def units(ask: Ask) -> Answer:
-    with session(ask.engine) as s:
-        rows = queries.list_units(s)
-    if ask.intent.as_text:
-        return _plain(help_cards.units_table(ask.lang, rows))
-    return Answer(help_cards.units_text(ask.lang, rows), help_cards.units_card(ask.lang, rows))
+    with session(ask.engine, ask.org_id) as s:
+        rows = queries.list_units(s, ask.org_id)
+    if ask.question.as_text:
+        return _plain(help_cards.units_table(ask.lang, rows), ask.question)
+    return Answer(help_cards.units_text(ask.lang, rows),
+                  help_cards.units_card(ask.lang, rows, ask.org.name), question=ask.question)
 
 
-@command("summary")
+@command(Intent.SUMMARY)
 def summary(ask: Ask) -> Answer:
-    with session(ask.engine) as s:
-        result = queries.summary(s)
-    if ask.intent.as_text:
-        return _plain(summary_cards.summary_table(ask.lang, result))
+    with session(ask.engine, ask.org_id) as s:
+        result = queries.summary(s, ask.org_id)
+    if ask.question.as_text:
+        return _plain(summary_cards.summary_table(ask.lang, result), ask.question)
     return Answer(summary_cards.summary_text(ask.lang, result),
-                  summary_cards.summary_card(ask.lang, result))
+                  summary_cards.summary_card(ask.lang, result), question=ask.question,
+                  suggestions=_suggest(ask, ("overdue", {}), ("finance_total", {})))
 
 
-@command("forecast")
-def forecast(ask: Ask) -> Answer:
-    if not ask.intent.subject:
-        return Answer(t(ask.lang, "which_unit"), awaiting_unit=True)
-    with session(ask.engine) as s:
-        match = resolve_unit(s, ask.intent.subject)
-        if match.unit is None:
-            return _unknown_unit(ask, match.suggestions)
-        figures = queries.latest_finance(s, match.unit.id)
-        counts = queries.unit_assignment_counts(s, match.unit.id, ask.today)
-    if figures is None:
-        return _plain(t(ask.lang, "no_finance", unit=match.unit.name))
-    if ask.intent.as_text:
-        return _plain(finance_cards.forecast_table(ask.lang, figures))
-    return Answer(finance_cards.forecast_text(ask.lang, figures),
-                  finance_cards.forecast_card(ask.lang, figures, counts))
+def _which_unit(ask: Ask, has: str) -> Answer:
+    """The question needs a unit: ask, with the units that have figures as buttons."""
+    with session(ask.engine, ask.org_id) as s:
+        candidates = [u for u in queries.list_units(s, ask.org_id) if getattr(u, has)]
+    options = [(u.name, ask.question.with_(units=(u.id,), follow_up=False))
+               for u in candidates[:8]]
+    said = t(ask.lang, "which_unit")
+    return Answer(help_cards.clarify_text(ask.lang, said, options),
+                  help_cards.clarify_card(ask.lang, said, options),
+                  awaiting=ask.question)
 
 
-@command("overdue")
-def overdue(ask: Ask) -> Answer:
-    with session(ask.engine) as s:
-        unit = _named_unit(ask, s)
-        if isinstance(unit, Answer):
-            return unit
-        unit_id = unit.id if unit else None
-        if ask.intent.as_text:  # the whole list, as a table
-            items = queries.overdue_assignments(s, ask.today, unit_id)
-        else:  # one card page: thousands may be overdue
-            page = queries.overdue_page(s, ask.today, unit_id, ask.intent.page,
-                                        assignment_cards.PAGE_SIZE)
-    name = unit.name if unit else None
-    if ask.intent.as_text:
-        text = assignment_cards.overdue_text(ask.lang, items, ask.today, name)
-        table = assignment_cards.assignments_table(ask.lang, items, ask.today) if items else ""
-        return _plain(f"{text}\n\n{table}".strip())
-    return Answer(assignment_cards.overdue_page_text(ask.lang, page, ask.today, name),
-                  assignment_cards.overdue_page_card(ask.lang, page, ask.today, name))
+@command(Intent.FINANCE)
+def finance(ask: Ask) -> Answer:
+    q = ask.question
+    currency = ask.org.currency
+    if q.form in (Form.RANK, Form.TOTAL, Form.WHICH):
+        with session(ask.engine, ask.org_id) as s:
+            views = queries.finance_overview(s, ask.org_id)
+        if not views:
+            return _budget_instead(ask) or _plain(t(ask.lang, "no_finance_any"), q)
+        if q.form is Form.RANK:
+            measure = (q.measure or Measure.DEFICIT).value
+            args = (ask.lang, views, measure, q.top, currency)
+            if q.as_text:
+                return _plain(finance_cards.ranking_table(*args), q)
+            return Answer(finance_cards.ranking_text(*args), finance_cards.ranking_card(*args),
+                          question=q)
+        if q.form is Form.TOTAL:
+            if q.as_text:
+                return _plain(finance_cards.total_table(ask.lang, views, currency), q)
+            return Answer(finance_cards.total_text(ask.lang, views, currency),
+                          finance_cards.total_card(ask.lang, views, currency), question=q)
+        balance = (q.balance or Balance.DEFICIT).value
+        args2 = (ask.lang, views, balance, currency)
+        if q.as_text:
+            return _plain(finance_cards.which_table(*args2), q)
+        return Answer(finance_cards.which_text(*args2), finance_cards.which_card(*args2),
+                      question=q)
+    if not q.units:
+        return _which_unit(ask, "has_finance")
+    with session(ask.engine, ask.org_id) as s:
+        views = [f for f in (queries.latest_finance(s, ask.org_id, u) for u in q.units) if f]
+        if len(q.units) == 1 and views:
+            counts = queries.unit_assignment_counts(s, ask.org_id, q.units[0], ask.today)
+    if not views:
+        return _budget_instead(ask) or _plain(
+            t(ask.lang, "no_finance", unit=", ".join(ask.unit_name(u) for u in q.units)), q)
+    if len(views) > 1:
+        if q.as_text:
+            return _plain(finance_cards.total_table(ask.lang, views, currency), q)
+        return Answer(finance_cards.total_text(ask.lang, views, currency),
+                      finance_cards.total_card(ask.lang, views, currency), question=q)
+    f = views[0]
+    if q.as_text:
+        return _plain(finance_cards.forecast_table(ask.lang, f, currency), q)
+    return Answer(finance_cards.forecast_text(ask.lang, f, currency),
+                  finance_cards.forecast_card(ask.lang, f, counts, currency), question=q,
+                  suggestions=_suggest(ask, ("overdue_for", {"unit": f.unit}),
+                                       ("summary", {}), ("finance_total", {})))
 
 
-@command("due_soon")
-def due_soon(ask: Ask) -> Answer:
-    days = ask.intent.days
-    with session(ask.engine) as s:
-        unit = _named_unit(ask, s)
-        if isinstance(unit, Answer):
-            return unit
-        items = queries.assignments_due_within(s, ask.today, days, unit.id if unit else None)
+def _budget_instead(ask: Ask) -> Answer | None:
+    """A forecast question about a unit that has only a yearly budget: say so, show it."""
+    q = ask.question
+    with session(ask.engine, ask.org_id) as s:
+        unit_ids = list(q.units) or [u.id for u in queries.list_units(s, ask.org_id)
+                                     if u.has_budget and u.parent is None]
+        budgets = [b for b in (queries.budget(s, ask.org_id, u) for u in unit_ids[:1]) if b]
+    if not budgets:
+        return None
+    b = budgets[0]
+    note = budget_cards.no_forecast_text(ask.lang, b.unit)
+    card = budget_cards.budget_card(ask.lang, b, ask.org.currency, q.year)
+    card["body"].insert(0, {"type": "TextBlock", "text": note, "wrap": True,
+                            "weight": "Bolder"})
+    return Answer(f"{note} {budget_cards.budget_text(ask.lang, b, ask.org.currency, q.year)}",
+                  card, question=q.with_(intent=Intent.BUDGET, form=Form.UNIT))
+
+
+@command(Intent.BUDGET)
+def budget(ask: Ask) -> Answer:
+    q = ask.question
+    currency = ask.org.currency
+    with session(ask.engine, ask.org_id) as s:
+        unit_ids = list(q.units)
+        if not unit_ids:
+            with_budget = [u for u in queries.list_units(s, ask.org_id) if u.has_budget]
+            if len(with_budget) == 1:
+                unit_ids = [with_budget[0].id]
+        b = queries.budget(s, ask.org_id, unit_ids[0]) if unit_ids else None
+        if b is None and unit_ids:
+            f = queries.latest_finance(s, ask.org_id, unit_ids[0])
+            if f is not None:  # a follow-up organisation: its budget is in the forecast card
+                counts = queries.unit_assignment_counts(s, ask.org_id, f.unit_id, ask.today)
+                return Answer(finance_cards.forecast_text(ask.lang, f, currency),
+                              finance_cards.forecast_card(ask.lang, f, counts, currency),
+                              question=q.with_(intent=Intent.FINANCE, form=Form.UNIT))
+    if not unit_ids:
+        return _which_unit(ask, "has_budget")
+    if b is None:
+        return _plain(t(ask.lang, "no_budget", unit=ask.unit_name(unit_ids[0])), q)
+    line = q.budget_line
+    if line is not None and b.line(normalize(line)) is None:
+        line = None
+    line_key = normalize(line) if line else None
+    if q.years is not None and line_key is not None:
+        start, end = q.years
+        return Answer(budget_cards.budget_change_text(ask.lang, b, line_key, start, end,
+                                                      currency),
+                      budget_cards.budget_change_card(ask.lang, b, line_key, start, end,
+                                                      currency), question=q)
+    if q.as_text:
+        return _plain(budget_cards.budget_table(ask.lang, b, currency, q.year, line_key), q)
+    return Answer(budget_cards.budget_text(ask.lang, b, currency, q.year, line_key),
+                  budget_cards.budget_card(ask.lang, b, currency, q.year, line_key),
+                  question=q)
+
+
+@command(Intent.ASSIGNMENTS)
+def assignments(ask: Ask) -> Answer:
+    q = ask.question
+    f = q.filter
+    lang = ask.lang
+    if q.form is Form.DETAIL and len(f.numbers) == 1 and f == f.__class__(numbers=f.numbers):
+        return _detail(ask, f.numbers[0])
+    title = list_title(lang, f, ask.unit_name)
+    with session(ask.engine, ask.org_id) as s:
+        if q.form is Form.COUNT:
+            total = queries.count_assignments(s, ask.org_id, f, ask.today)
+        page = queries.assignment_page(s, ask.org_id, f, ask.today, q.page,
+                                       assignment_cards.PAGE_SIZE)
+    if q.form is Form.DETAIL and page.total == 1:
+        return _detail(ask, page.items[0].number)
+    listed = tuple(a.number for a in page.items)
+    if q.form is Form.COUNT:
+        said = t(lang, "count_answer", what=title, n=total)
+        if not total:
+            return Answer(said, question=q)
+        card = assignment_cards.list_card(lang, said, page, ask.today,
+                                          more=q.with_(form=Form.LIST, page=page.page + 1))
+        return Answer(said, card, question=q.with_(form=Form.LIST), listed=listed)
+    if q.as_text:
+        with session(ask.engine, ask.org_id) as s:
+            items = queries.assignments(s, ask.org_id, f, ask.today, limit=200)
+        return Answer(assignment_cards.list_table(lang, title, items, page.total, ask.today),
+                      question=q, listed=tuple(a.number for a in items))
+    if not page.total:
+        return Answer(t(lang, "none_matching", what=title), question=q)
+    if q.page > page.pages:
+        return Answer(t(lang, "no_more", what=title, total=page.total), question=q,
+                      listed=listed)
+    card = assignment_cards.list_card(lang, title, page, ask.today,
+                                      more=q.with_(page=page.page + 1),
+                                      previous=q.with_(page=page.page - 1))
+    suggestions = _suggest(ask, ("summary", {})) if f.overdue else []
+    return Answer(assignment_cards.list_text(lang, title, page, ask.today), card, question=q,
+                  listed=listed, suggestions=suggestions)
+
+
+def _detail(ask: Ask, number: int) -> Answer:
+    with session(ask.engine, ask.org_id) as s:
+        a = queries.get_assignment(s, ask.org_id, number)
+    if a is None:
+        return Answer(t(ask.lang, "no_such_assignment", number=number), question=ask.question)
+    q = ask.question.with_(form=Form.DETAIL)
+    if ask.question.as_text:
+        return Answer(assignment_cards.assignment_table(ask.lang, a, ask.today), question=q,
+                      listed=(number,))
+    return Answer(assignment_cards.assignment_text(ask.lang, a, ask.today),
+                  assignment_cards.assignment_card(ask.lang, a, ask.today), question=q,
+                  listed=(number,))
+
+
+def _matches(i: IndicatorView, judgement: Judgement | None) -> bool:
+    if judgement is None:
+        return True
+    if judgement is Judgement.BELOW_TARGET:
+        return indicator_rules.below_target(i)
+    if judgement is Judgement.WORSE_THAN_COMPARISON:
+        return indicator_rules.worse_than_comparison(i)
+    found = indicator_rules.judgement(i)
+    return found is not None and found.value == judgement.value
+
+
+@command(Intent.INDICATORS)
+def indicators(ask: Ask) -> Answer:
+    q = ask.question
+    with session(ask.engine, ask.org_id) as s:
+        items = queries.indicators(s, ask.org_id, ids=q.indicators or None,
+                                   unit_ids=q.units or None)
+    if q.filter.goal_areas:
+        wanted = {normalize(g) for g in q.filter.goal_areas}
+        items = [i for i in items if normalize(i.goal) in wanted] or items
+    items = [i for i in items if _matches(i, q.judgement)]
+    if q.by_gender:
+        items = [i for i in items if indicator_rules.has_gender_split(i)] or items
     if not items:
-        return _plain(t(ask.lang, "none_due_soon", days=days))
-    title = (t(ask.lang, "due_soon_title_unit", days=days, unit=unit.name) if unit
-             else t(ask.lang, "due_soon_title", days=days))
-    text = f"{title}: {len(items)}."
-    if ask.intent.as_text:
-        return _plain(f"{text}\n\n"
-                      + assignment_cards.assignments_table(ask.lang, items, ask.today))
-    return Answer(text, assignment_cards.list_card(ask.lang, title, items, ask.today))
+        key = f"no_indicators.{q.judgement.value}" if q.judgement else "no_indicators"
+        return Answer(t(ask.lang, key), question=q)
+    if len(items) == 1 and (q.indicators or q.form is Form.DETAIL):
+        i = items[0]
+        if q.as_text:
+            return Answer(indicator_cards.indicator_table(ask.lang, i), question=q)
+        return Answer(indicator_cards.indicator_text(ask.lang, i),
+                      indicator_cards.indicator_card(ask.lang, i), question=q)
+    title = (t(ask.lang, f"indicator_list_title.{q.judgement.value}") if q.judgement
+             else t(ask.lang, "indicator_list_title"))
+    if q.as_text:
+        return Answer(indicator_cards.indicators_table(ask.lang, items, title), question=q)
+    return Answer(indicator_cards.indicators_text(ask.lang, items, title),
+                  indicator_cards.indicators_card(ask.lang, items, title), question=q)
 
 
-def _one_or_many(ask: Ask, found: list[queries.AssignmentView]) -> Answer:
-    if not found:
-        return _plain(t(ask.lang, "no_match", words=ask.intent.subject))
-    if len(found) == 1:
-        a = found[0]
-        if ask.intent.as_text:
-            return _plain(assignment_cards.assignment_table(ask.lang, a, ask.today))
-        return Answer(assignment_cards.assignment_text(ask.lang, a, ask.today),
-                      assignment_cards.assignment_card(ask.lang, a, ask.today))
-    title = t(ask.lang, "matches_title", words=ask.intent.subject)
-    if ask.intent.as_text:
-        return _plain(f"{title}\n\n"
-                      + assignment_cards.assignments_table(ask.lang, found, ask.today))
-    return Answer(f"{title}: {len(found)}.",
-                  assignment_cards.list_card(ask.lang, title, found, ask.today))
+@command(Intent.MORE)
+def nothing_to_continue(ask: Ask) -> Answer:
+    """A follow-up ("visa fler", "den andra") with nothing before it to follow."""
+    return Answer(t(ask.lang, "nothing_to_continue"), help_cards.help_card(
+        ask.lang, t(ask.lang, "nothing_to_continue")))
 
 
-@command("status")
-def status(ask: Ask) -> Answer:
-    with session(ask.engine) as s:
-        if ask.intent.assignment_id is not None:
-            one = queries.get_assignment(s, ask.intent.assignment_id)
-            found = [one] if one else []
-        else:
-            found = queries.find_assignments(s, ask.intent.subject)
-    return _one_or_many(ask, found)
-
-
-@command("search")
-def search(ask: Ask) -> Answer:
-    """No keyword: a unit name means its forecast; other words search assignment titles."""
-    with session(ask.engine) as s:
-        match = resolve_unit(s, ask.intent.subject)
-        found = [] if match.unit else queries.find_assignments(s, ask.intent.subject)
-    if match.unit is not None:
-        return forecast(ask)
-    if found:
-        return _one_or_many(ask, found)
-    return Answer(t(ask.lang, "not_understood"),
-                  help_cards.help_card(ask.lang, t(ask.lang, "not_understood")))
+@command(Intent.CANCEL)
+def cancel(ask: Ask) -> Answer:
+    return Answer(t(ask.lang, "cancelled"))

@@ -10,10 +10,14 @@ from __future__ import annotations
 import re
 
 from cards import nudges as nudge_cards
-from cards.texts import day, t
-from dialogs.commands import Answer, Ask, command
-from storage import conversations, nudges
+from cards.texts import day, refusal, t
+from dialogs.answers import Answer
+from dialogs.commands import Ask, command
+from storage import conversations, preferences, subscriptions
 from storage.db import session
+from storage.domain import Refused
+from understanding.question import Intent
+from understanding.subscription import SubscriptionError, parse_subscription
 
 _ID = re.compile(r"#?\s*(\d{1,9})\b")
 
@@ -21,51 +25,52 @@ _ID = re.compile(r"#?\s*(\d{1,9})\b")
 def _conversation(ask: Ask) -> conversations.RefView | None:
     if not ask.conversation_id:
         return None
-    with session(ask.engine) as s:
-        return conversations.get(s, ask.conversation_id)
+    with session(ask.engine, ask.org_id) as s:
+        return conversations.get(s, ask.org_id, ask.conversation_id)
 
 
-@command("subscribe")
+@command(Intent.SUBSCRIBE)
 def subscribe(ask: Ask) -> Answer:
     ref = _conversation(ask)
     if ref is None:
         return Answer(t(ask.lang, "no_conversation"))
+    q = ask.question
     try:
-        options = nudges.parse_subscription(ask.intent.subject)
-    except ValueError as exc:
-        return Answer(t(ask.lang, "bad_subscription", reason=exc))
-    with session(ask.engine) as s, s.begin():
-        resolved = nudges.resolve_units(s, options.unit_words)
-        if resolved.unknown:
-            hint = (" " + t(ask.lang, "did_you_mean") + " " + ", ".join(resolved.suggestions)
-                    if resolved.suggestions else "")
-            return Answer(t(ask.lang, "unknown_units", text=", ".join(resolved.unknown)) + hint)
-        sub, created = nudges.subscribe(s, ref.id, resolved.units, options,
-                                        ask.user_name or ask.user_id)
+        options = parse_subscription(q.rest)
+    except SubscriptionError as exc:
+        return Answer(t(ask.lang, "bad_subscription",
+                        reason=t(ask.lang, f"subscription_error.{exc.code}", **exc.params)))
+    if q.unmatched:  # words where a unit should be that name none of the organisation's
+        return Answer(t(ask.lang, "unknown_units", text=", ".join(q.unmatched)))
+    with session(ask.engine, ask.org_id) as s, s.begin():
+        sub, created = subscriptions.subscribe(
+            s, ask.org_id, ref.id, list(q.units), options, ask.org.nudge_time,
+            ask.user_name or ask.user_id, indicators=q.with_indicators)
     return Answer(nudge_cards.subscribed_text(ask.lang, sub, created),
                   nudge_cards.subscribed_card(ask.lang, sub, created))
 
 
-@command("subscriptions")
-def subscriptions(ask: Ask) -> Answer:
+@command(Intent.SUBSCRIPTIONS)
+def list_subscriptions(ask: Ask) -> Answer:
     ref = _conversation(ask)
-    subs: list[nudges.SubscriptionView] = []
+    subs: list[subscriptions.SubscriptionView] = []
     if ref is not None:
-        with session(ask.engine) as s:
-            subs = nudges.subscriptions_of(s, ref.id)
+        with session(ask.engine, ask.org_id) as s:
+            subs = subscriptions.subscriptions_of(s, ask.org_id, ref.id)
     return Answer(nudge_cards.subscriptions_text(ask.lang, subs),
                   nudge_cards.subscriptions_card(ask.lang, subs))
 
 
-@command("unsubscribe")
+@command(Intent.UNSUBSCRIBE)
 def unsubscribe(ask: Ask) -> Answer:
     ref = _conversation(ask)
     if ref is None:
         return Answer(t(ask.lang, "nothing_to_unsubscribe"))
-    m = _ID.search(ask.intent.subject)
-    with session(ask.engine) as s, s.begin():
-        ended = nudges.unsubscribe(s, ref.id, int(m[1]) if m else None,
-                                   reason=f"avslutad av {ask.user_name or ask.user_id or '?'}")
+    m = _ID.search(ask.question.rest)
+    with session(ask.engine, ask.org_id) as s, s.begin():
+        ended = subscriptions.unsubscribe(
+            s, ask.org_id, ref.id, int(m[1]) if m else None,
+            reason=t(ask.lang, "ended_by", who=ask.user_name or ask.user_id or "?"))
     if not ended:
         return Answer(t(ask.lang, "nothing_to_unsubscribe"))
     return Answer(t(ask.lang, "unsubscribed", n=ended))
@@ -74,28 +79,29 @@ def unsubscribe(ask: Ask) -> Answer:
 def _own_preference(ask: Ask, enabled: bool) -> Answer:
     if not ask.user_id:
         return Answer(t(ask.lang, "no_conversation"))
-    with session(ask.engine) as s, s.begin():
-        nudges.set_reminders(s, ask.user_id, enabled)
+    with session(ask.engine, ask.org_id) as s, s.begin():
+        preferences.set_reminders(s, ask.org_id, ask.user_id, enabled)
     return Answer(t(ask.lang, "reminders_on" if enabled else "reminders_off"))
 
 
-@command("reminders_off")
+@command(Intent.REMINDERS_OFF)
 def reminders_off(ask: Ask) -> Answer:
     return _own_preference(ask, False)
 
 
-@command("reminders_on")
+@command(Intent.REMINDERS_ON)
 def reminders_on(ask: Ask) -> Answer:
     return _own_preference(ask, True)
 
 
-@command("snooze")
+@command(Intent.SNOOZE)
 def snooze(ask: Ask) -> Answer:
     if not ask.user_id:
         return Answer(t(ask.lang, "no_conversation"))
     try:
-        with session(ask.engine) as s, s.begin():
-            pref = nudges.snooze(s, ask.user_id, ask.today, ask.intent.days)
-    except ValueError as exc:
-        return Answer(t(ask.lang, "bad_subscription", reason=exc))
-    return Answer(t(ask.lang, "snoozed", until=day(pref.snoozed_until)))
+        with session(ask.engine, ask.org_id) as s, s.begin():
+            pref = preferences.snooze(s, ask.org_id, ask.user_id, ask.today,
+                                      ask.question.days or preferences.SNOOZE_DAYS)
+    except Refused as refused:
+        return Answer(refusal(ask.lang, refused.code, refused.params))
+    return Answer(t(ask.lang, "snoozed", until=day(pref.snoozed_until, ask.lang)))

@@ -2,93 +2,96 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import date
-from typing import Any
-
-from botbuilder.schema import Activity
-from sqlalchemy import Engine
-
-from bot.understanding import Intent
 from cards import assignments as assignment_cards
 from cards import update as update_cards
 from cards.texts import t
-from dialogs.commands import Answer, Ask, Permission, answer, ask_for, command
+from dialogs.answers import Answer
+from dialogs.commands import Ask, Permission, command
 from storage import queries
-from storage.db import run, session
-from storage.models import Assignment
+from storage.db import session
 from storage.roles import Principal, is_admin, managed_unit_ids, may_update, unit_managers
 from storage.updates import Refusal, UpdateRefused, apply_update, parse_submission
+from understanding.question import Form, Intent
+
+
+def _numbers(ask: Ask) -> list[int]:
+    """The assignment(s) a question or a submission is about (numbers in the organisation)."""
+    if ask.payload is not None:
+        raw = ask.payload.get("assignment_id")
+        ok = isinstance(raw, int | str) and not isinstance(raw, bool) and str(raw).isdigit()
+        return [int(raw)] if ok and 0 < int(raw) < 2**31 else []
+    return list(ask.question.filter.numbers)
 
 
 def _target(ask: Ask) -> list[queries.AssignmentView]:
-    """The assignment(s) a question or submission is about."""
-    with session(ask.engine) as s:
-        wanted = ask.intent.assignment_id
-        if ask.payload is not None:
-            raw = ask.payload.get("assignment_id")
-            wanted = int(raw) if isinstance(raw, int | str) and str(raw).isdigit() else None
-            if wanted is None:
-                return []
-        if wanted is not None:
-            found = queries.get_assignment(s, wanted)
+    numbers = _numbers(ask)
+    with session(ask.engine, ask.org_id) as s:
+        if len(numbers) == 1 and ask.question.filter.words == ():
+            found = queries.get_assignment(s, ask.org_id, numbers[0])
             return [found] if found else []
-        return queries.find_assignments(s, ask.intent.subject)
+        if ask.payload is not None or ask.question.filter.empty:
+            return []
+        return queries.assignments(s, ask.org_id, ask.question.filter, ask.today, limit=30)
 
 
-def _not_allowed(ask: Ask, a: queries.AssignmentView, unit: str,
-                 managers: list[str]) -> Answer:
+def _not_allowed(ask: Ask, a: queries.AssignmentView, managers: list[str]) -> Answer:
     who = (t(ask.lang, "managers_list", names=", ".join(managers)) if managers
            else t(ask.lang, "no_managers"))
-    return Answer(t(ask.lang, "not_allowed_update", title=a.title, unit=unit, managers=who),
+    return Answer(t(ask.lang, "not_allowed_update", title=a.title, unit=a.unit, managers=who),
                   extra={"refused": Refusal.NOT_ALLOWED})
+
+
+def _managers(ask: Ask, unit_id: int) -> list[str]:
+    with session(ask.engine, ask.org_id) as s:
+        return [m.user_name or m.user_id for m in unit_managers(s, ask.org_id, unit_id)]
 
 
 def _refuse(ask: Ask) -> Answer:
     """Without any update role: say who could do it instead."""
-    found = _target(ask) if (ask.intent.assignment_id or ask.payload
-                             or ask.intent.subject) else []
+    found = _target(ask)
     if len(found) != 1:
         return Answer(t(ask.lang, "not_allowed_generic"),
                       extra={"refused": Refusal.NOT_ALLOWED})
-    a = found[0]
-    with session(ask.engine) as s:
-        unit_id = s.get(Assignment, a.id).unit_id  # type: ignore[union-attr]
-        managers = [m.user_name or m.user_id for m in unit_managers(s, unit_id)]
-    return _not_allowed(ask, a, a.unit, managers)
+    return _not_allowed(ask, found[0], _managers(ask, found[0].unit_id))
 
 
-@command("update", permission=Permission.UPDATE, refusal=_refuse)
+@command(Intent.UPDATE, permission=Permission.UPDATE, refusal=_refuse)
 def update(ask: Ask) -> Answer:
     found = _target(ask)
     if not found:
-        return Answer(t(ask.lang, "no_match", words=ask.intent.subject
-                        or f"#{ask.intent.assignment_id}"))
+        what = " ".join(ask.question.filter.words) or " ".join(
+            f"#{n}" for n in ask.question.filter.numbers) or "?"
+        return Answer(t(ask.lang, "no_match", words=what))
     if len(found) > 1:
-        title = t(ask.lang, "matches_title", words=ask.intent.subject)
-        return Answer(f"{title}: {len(found)}.",
-                      assignment_cards.list_card(ask.lang, title, found, ask.today))
+        title = t(ask.lang, "choose_to_update")
+        page = queries.AssignmentPage(len(found), 1, len(found), 0, found)
+        return Answer(assignment_cards.list_text(ask.lang, title, page, ask.today),
+                      assignment_cards.list_card(ask.lang, title, page, ask.today),
+                      listed=tuple(a.number for a in found),
+                      question=ask.question.with_(intent=Intent.ASSIGNMENTS, form=Form.LIST))
     a = found[0]
-    with session(ask.engine) as s:
-        unit_id = s.get(Assignment, a.id).unit_id  # type: ignore[union-attr]
-        if not may_update(s, ask.user_id, unit_id):
-            managers = [m.user_name or m.user_id for m in unit_managers(s, unit_id)]
-            return _not_allowed(ask, a, a.unit, managers)
-    return Answer(f"{t(ask.lang, 'update_title')}: {a.title}",
-                  update_cards.update_card(ask.lang, a, ask.today))
+    with session(ask.engine, ask.org_id) as s:
+        allowed = may_update(s, ask.org_id, ask.user_id, a.unit_id)
+    if not allowed:
+        return _not_allowed(ask, a, _managers(ask, a.unit_id))
+    return Answer(f"{t(ask.lang, 'update_title')}: #{a.number} {a.title}",
+                  update_cards.update_card(ask.lang, a, ask.today), listed=(a.number,))
 
 
-@command("my_assignments", permission=Permission.UPDATE, refusal=lambda ask: Answer(
-    t(ask.lang, "my_assignments_none")))
+@command(Intent.MY_ASSIGNMENTS, permission=Permission.UPDATE,
+         refusal=lambda ask: Answer(t(ask.lang, "my_assignments_none")))
 def my_assignments(ask: Ask) -> Answer:
-    with session(ask.engine) as s:
-        units = managed_unit_ids(s, ask.user_id)
-        if not units and is_admin(s, ask.user_id):
+    with session(ask.engine, ask.org_id) as s:
+        units = managed_unit_ids(s, ask.org_id, ask.user_id)
+        if not units and is_admin(s, ask.org_id, ask.user_id):
             return Answer(t(ask.lang, "my_assignments_admin"))
-        found = queries.assignments_of_units(s, units)
+        found = queries.assignments_of_units(s, ask.org_id, units)
     title = t(ask.lang, "my_assignments_title")
-    return Answer(f"{title}: {len(found)}.",
-                  assignment_cards.list_card(ask.lang, title, found, ask.today))
+    page = queries.AssignmentPage(len(found), 1, max(1, len(found)), 0,
+                                  found[:assignment_cards.PAGE_SIZE])
+    return Answer(assignment_cards.list_text(ask.lang, title, page, ask.today),
+                  assignment_cards.list_card(ask.lang, title, page, ask.today),
+                  listed=tuple(a.number for a in page.items))
 
 
 INVALID_TEXT = {
@@ -100,18 +103,19 @@ INVALID_TEXT = {
 }
 
 
-@command("submit_update", permission=Permission.UPDATE, refusal=_refuse)
+@command(Intent.SUBMIT_UPDATE, permission=Permission.UPDATE, refusal=_refuse)
 def submit_update(ask: Ask) -> Answer:
     """Save what the update card sent. Any refusal writes nothing and says why."""
     try:
-        request = parse_submission(ask.payload, Principal(ask.user_id, ask.user_name),
+        request = parse_submission(ask.org_id, ask.payload, Principal(ask.user_id,
+                                                                      ask.user_name),
                                    ask.activity_key)
         result = apply_update(ask.engine, request)
     except UpdateRefused as refused:
         if refused.refusal is Refusal.NOT_ALLOWED:
             found = _target(ask)
             if found:
-                return _not_allowed(ask, found[0], refused.unit, refused.managers)
+                return _not_allowed(ask, found[0], refused.managers)
             return Answer(t(ask.lang, "not_allowed_generic"), extra={"refused": refused.refusal})
         key = {
             Refusal.NOT_FOUND: "not_found_update",
@@ -126,25 +130,7 @@ def submit_update(ask: Ask) -> Answer:
         by = t(ask.lang, "stale_by", who=result.changed_meanwhile_by) \
             if result.changed_meanwhile_by else ""
         notice = t(ask.lang, "stale", by=by)
-    return Answer(notice if result.stale else saved,
-                  update_cards.updated_card(ask.lang, a, ask.today, notice, ask.user_id),
+    return Answer(notice, update_cards.updated_card(ask.lang, a, ask.today, notice,
+                                                    ask.user_id),
                   extra={"stale": result.stale})
 
-
-async def card_action(
-    activity: Activity, verb: str, data: dict[str, Any], *, engine: Engine,
-    today: Callable[[], date],
-) -> Answer | None:
-    """A card's Action.Execute (invoke) or Action.Submit (message); None for unknown verbs."""
-    if verb == update_cards.UPDATE_VERB:
-        intent = Intent("submit_update")
-    elif verb == update_cards.REFRESH_VERB:
-        raw = data.get("assignment_id")
-        if not (isinstance(raw, int) or (isinstance(raw, str) and raw.isdigit())):
-            return None
-        intent = Intent("status", assignment_id=int(raw))
-        data = {}
-    else:
-        return None
-    ask = ask_for(activity, intent, engine, today(), payload=data or None)
-    return await run(engine, answer, ask)

@@ -26,6 +26,7 @@ def base_conversation_id(conversation_id: str) -> str:
 class ConversationInfo:
     """What an incoming activity tells about its conversation."""
 
+    organisation_id: int
     conversation_id: str
     conversation_type: str
     channel_id: str
@@ -38,6 +39,7 @@ class ConversationInfo:
 @dataclass(frozen=True)
 class RefView:
     id: int
+    organisation_id: int
     conversation_id: str
     conversation_type: str
     service_url: str
@@ -50,14 +52,12 @@ class RefView:
     def locale(self) -> str:
         return str(self.reference.get("locale") or "")
 
-    @property
-    def lang(self) -> str:
-        return "en" if self.locale.lower().startswith("en") else "sv"
 
 
 def _view(row: ConversationRef) -> RefView:
-    return RefView(row.id, row.conversation_id, row.conversation_type, row.service_url,
-                   row.tenant_id, row.user_id, json.loads(row.reference), row.active)
+    return RefView(row.id, row.organisation_id, row.conversation_id, row.conversation_type,
+                   row.service_url, row.tenant_id, row.user_id, json.loads(row.reference),
+                   row.active)
 
 
 def record(session: Session, info: ConversationInfo) -> RefView:
@@ -73,11 +73,13 @@ def record(session: Session, info: ConversationInfo) -> RefView:
         reference["conversation"] = conversation
     user_id = info.user_id if info.conversation_type == PERSONAL else ""
     encoded = json.dumps(reference, sort_keys=True, ensure_ascii=False)
-    row = session.exec(
-        select(ConversationRef).where(ConversationRef.conversation_id == conversation_id)
-    ).first()
+    org = info.organisation_id
+    mine = (ConversationRef.organisation_id == org,
+            ConversationRef.conversation_id == conversation_id)
+    row = session.exec(select(ConversationRef).where(*mine)).first()
     if row is None:
         row = ConversationRef(
+            organisation_id=org,
             conversation_id=conversation_id,
             conversation_type=info.conversation_type,
             channel_id=info.channel_id,
@@ -92,9 +94,7 @@ def record(session: Session, info: ConversationInfo) -> RefView:
                 session.add(row)
             return _view(row)
         except IntegrityError:
-            row = session.exec(
-                select(ConversationRef).where(ConversationRef.conversation_id == conversation_id)
-            ).one()
+            row = session.exec(select(ConversationRef).where(*mine)).one()
     wanted = {
         "conversation_type": info.conversation_type or row.conversation_type,
         "channel_id": info.channel_id or row.channel_id,
@@ -113,50 +113,56 @@ def record(session: Session, info: ConversationInfo) -> RefView:
     return _view(row)
 
 
-def get(session: Session, conversation_id: str) -> RefView | None:
+def get(session: Session, organisation_id: int, conversation_id: str) -> RefView | None:
     row = session.exec(
         select(ConversationRef).where(
-            ConversationRef.conversation_id == base_conversation_id(conversation_id)
+            ConversationRef.organisation_id == organisation_id,
+            ConversationRef.conversation_id == base_conversation_id(conversation_id),
         )
     ).first()
     return _view(row) if row else None
 
 
-def personal_for(session: Session, user_ids: list[str]) -> dict[str, RefView]:
+def personal_for(session: Session, organisation_id: int,
+                 user_ids: list[str]) -> dict[str, RefView]:
     """Each user's 1:1 conversation with the bot, if they have one (active or not)."""
     if not user_ids:
         return {}
     rows = session.exec(
         select(ConversationRef)
-        .where(ConversationRef.conversation_type == PERSONAL,
+        .where(ConversationRef.organisation_id == organisation_id,
+               ConversationRef.conversation_type == PERSONAL,
                ConversationRef.user_id.in_(user_ids))
         .order_by(ConversationRef.updated_at)
     )
     return {r.user_id: _view(r) for r in rows}  # the newest wins
 
 
-def any_in_tenant(session: Session, tenant_id: str) -> RefView | None:
+def any_in_tenant(session: Session, organisation_id: int, tenant_id: str) -> RefView | None:
     """A recent active conversation of the tenant: its service URL and bot account are what
     creating a new 1:1 chat needs."""
     row = session.exec(
         select(ConversationRef)
-        .where(ConversationRef.tenant_id == tenant_id, ConversationRef.active)
+        .where(ConversationRef.organisation_id == organisation_id,
+               ConversationRef.tenant_id == tenant_id, ConversationRef.active)
         .order_by(ConversationRef.updated_at.desc())
         .limit(1)
     ).first()
     return _view(row) if row else None
 
 
-def tenants(session: Session) -> list[str]:
-    return sorted(
-        t for t in session.exec(select(ConversationRef.tenant_id).distinct()) if t
-    )
+def tenants(session: Session, organisation_id: int) -> list[str]:
+    """The tenants the organisation's conversations came from."""
+    return sorted(t for t in session.exec(
+        select(ConversationRef.tenant_id)
+        .where(ConversationRef.organisation_id == organisation_id).distinct()) if t)
 
 
-def deactivate(session: Session, conversation_id: str) -> bool:
+def deactivate(session: Session, organisation_id: int, conversation_id: str) -> bool:
     row = session.exec(
         select(ConversationRef).where(
-            ConversationRef.conversation_id == base_conversation_id(conversation_id)
+            ConversationRef.organisation_id == organisation_id,
+            ConversationRef.conversation_id == base_conversation_id(conversation_id),
         )
     ).first()
     if row is None or not row.active:

@@ -81,17 +81,36 @@ def healthy(engine: Engine) -> bool:
         return False
 
 
-def session(engine: Engine) -> Session:
-    return Session(engine, expire_on_commit=False)
+ORGANISATION_SETTING = "laget.organisation_id"
+_SET_ORGANISATION = text(f"SELECT set_config('{ORGANISATION_SETTING}', :org, true)")
+
+
+def session(engine: Engine, organisation_id: int | None = None) -> Session:
+    """A session for one organisation's rows (every storage function also filters by it).
+    On PostgreSQL each of its transactions sets laget.organisation_id, which row-level
+    security checks: a session without an organisation sees no scoped row at all."""
+    s = Session(engine, expire_on_commit=False)
+    if organisation_id is not None:
+        s.info["organisation_id"] = organisation_id
+    return s
+
+
+@event.listens_for(Session, "after_begin")
+def _scope_transaction(s: Session, _transaction: Any, connection: Any) -> None:
+    organisation_id = s.info.get("organisation_id")
+    if organisation_id is not None and connection.dialect.name == "postgresql":
+        # Transaction-local (is_local = true): it ends with the transaction, so a pooled
+        # connection never carries one organisation's scope into another's session.
+        connection.execute(_SET_ORGANISATION, {"org": str(organisation_id)})
 
 
 @contextmanager
-def write_session(engine: Engine) -> Iterator[Session]:
+def write_session(engine: Engine, organisation_id: int | None = None) -> Iterator[Session]:
     """A read-modify-write transaction. On SQLite it takes the write lock up front
     (BEGIN IMMEDIATE): a deferred transaction that reads first and then writes fails with
     'database is locked' under concurrency instead of waiting its turn. On PostgreSQL,
     callers lock the rows they change (SELECT … FOR UPDATE)."""
-    with Session(engine, expire_on_commit=False) as s:
+    with session(engine, organisation_id) as s:
         if engine.dialect.name == "sqlite":
             s.connection().exec_driver_sql("BEGIN IMMEDIATE")
         try:

@@ -12,34 +12,30 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 
+class Refused(ValueError):
+    """A coded refusal: storage says *what* is wrong (`code`, with `params`), and cards/texts
+    words it in the user's language (key "refused.<code>"). Nothing was written."""
+
+    def __init__(self, code: str, **params: object) -> None:
+        self.code = code
+        self.params = params
+        super().__init__(f"{code}: " + ", ".join(f"{k}={v!r}" for k, v in params.items()))
+
+
 class Status(StrEnum):
     NOT_STARTED = "not_started"
     STARTED = "started"
     COMPLETED = "completed"
+    NOT_REPORTED = "not_reported"  # planned (a budget's key goals), no follow-up yet
 
 
 class Forecast(StrEnum):
     ON_PLAN = "on_plan"
     DEVIATION = "deviation"
+    NOT_REPORTED = "not_reported"
 
 
-STATUS_LABELS: dict[str, dict[Status, str]] = {
-    "sv": {
-        Status.NOT_STARTED: "Ej påbörjad",
-        Status.STARTED: "Påbörjad",
-        Status.COMPLETED: "Slutförd",
-    },
-    "en": {
-        Status.NOT_STARTED: "Not started",
-        Status.STARTED: "Started",
-        Status.COMPLETED: "Completed",
-    },
-}
-FORECAST_LABELS: dict[str, dict[Forecast, str]] = {
-    "sv": {Forecast.ON_PLAN: "Enligt plan", Forecast.DEVIATION: "Avvikelse från plan"},
-    "en": {Forecast.ON_PLAN: "On plan", Forecast.DEVIATION: "Deviation from plan"},
-}
-
+# Import aliases: how exports and people write the values (any case).
 _STATUS_WORDS: dict[str, Status] = {
     "ej påbörjad": Status.NOT_STARTED,
     "ej paborjad": Status.NOT_STARTED,
@@ -47,6 +43,7 @@ _STATUS_WORDS: dict[str, Status] = {
     "ej startad": Status.NOT_STARTED,
     "not started": Status.NOT_STARTED,
     "not_started": Status.NOT_STARTED,
+    "ei aloitettu": Status.NOT_STARTED,
     "påbörjad": Status.STARTED,
     "paborjad": Status.STARTED,
     "pågående": Status.STARTED,
@@ -54,6 +51,8 @@ _STATUS_WORDS: dict[str, Status] = {
     "started": Status.STARTED,
     "in progress": Status.STARTED,
     "ongoing": Status.STARTED,
+    "aloitettu": Status.STARTED,
+    "käynnissä": Status.STARTED,
     "slutförd": Status.COMPLETED,
     "slutford": Status.COMPLETED,
     "klar": Status.COMPLETED,
@@ -62,6 +61,14 @@ _STATUS_WORDS: dict[str, Status] = {
     "complete": Status.COMPLETED,
     "done": Status.COMPLETED,
     "finished": Status.COMPLETED,
+    "valmis": Status.COMPLETED,
+    "ej rapporterad": Status.NOT_REPORTED,
+    "inte rapporterad": Status.NOT_REPORTED,
+    "ej rapporterat": Status.NOT_REPORTED,
+    "not reported": Status.NOT_REPORTED,
+    "not_reported": Status.NOT_REPORTED,
+    "not reported yet": Status.NOT_REPORTED,
+    "ei raportoitu": Status.NOT_REPORTED,
 }
 _FORECAST_WORDS: dict[str, Forecast] = {
     "enligt plan": Forecast.ON_PLAN,
@@ -69,6 +76,7 @@ _FORECAST_WORDS: dict[str, Forecast] = {
     "on_plan": Forecast.ON_PLAN,
     "on track": Forecast.ON_PLAN,
     "according to plan": Forecast.ON_PLAN,
+    "suunnitelman mukaan": Forecast.ON_PLAN,
     "avvikelse från plan": Forecast.DEVIATION,
     "avvikelse fran plan": Forecast.DEVIATION,
     "avvikelse": Forecast.DEVIATION,
@@ -76,6 +84,10 @@ _FORECAST_WORDS: dict[str, Forecast] = {
     "deviation from plan": Forecast.DEVIATION,
     "off plan": Forecast.DEVIATION,
     "off track": Forecast.DEVIATION,
+    "poikkeama": Forecast.DEVIATION,
+    "ej rapporterad": Forecast.NOT_REPORTED,
+    "not reported": Forecast.NOT_REPORTED,
+    "not_reported": Forecast.NOT_REPORTED,
 }
 
 
@@ -90,19 +102,18 @@ def parse_status(text: str) -> Status:
     try:
         return _STATUS_WORDS[normalize(text)]
     except KeyError:
-        raise ValueError(
-            f"okänd status {text!r} (Ej påbörjad / Påbörjad / Slutförd)"
-        ) from None
+        raise Refused("unknown_status", value=text) from None
 
 
 @lru_cache(maxsize=256)
-def parse_forecast(text: str) -> Forecast:
+def parse_forecast(text: str | None) -> Forecast:
+    """An empty cell is 'not reported yet'."""
+    if text is None or not str(text).strip():
+        return Forecast.NOT_REPORTED
     try:
         return _FORECAST_WORDS[normalize(text)]
     except KeyError:
-        raise ValueError(
-            f"okänd prognos {text!r} (Enligt plan / Avvikelse från plan)"
-        ) from None
+        raise Refused("unknown_forecast", value=text) from None
 
 
 _NUMBER = re.compile(r"^[+-]?\d{1,3}(?: \d{3})*(?:,\d+)?$|^[+-]?\d+(?:[,.]\d+)?$")
@@ -113,10 +124,12 @@ def parse_number(text: str | int | float | Decimal) -> Decimal:
     if isinstance(text, Decimal):
         return text
     if isinstance(text, bool) or not isinstance(text, int | float | str):
-        raise ValueError(f"ogiltigt tal {text!r}")  # e.g. a date cell in a number column
+        raise Refused("bad_number", value=str(text))  # e.g. a date cell in a number column
     if isinstance(text, int):
         return Decimal(text)
     if isinstance(text, float):
+        if text != text or text in (float("inf"), float("-inf")) or abs(text) >= 1e15:
+            raise Refused("bad_number", value=str(text))
         return Decimal(str(text))
     cleaned = (
         text.strip()
@@ -125,12 +138,12 @@ def parse_number(text: str | int | float | Decimal) -> Decimal:
         .replace("\u202f", " ")
     )
     cleaned = re.sub(r" +", " ", cleaned)
-    if not _NUMBER.match(cleaned):
-        raise ValueError(f"ogiltigt tal {text!r}")
+    if len(cleaned) > 40 or not _NUMBER.match(cleaned):
+        raise Refused("bad_number", value=text[:40])
     try:
         return Decimal(cleaned.replace(" ", "").replace(",", "."))
     except InvalidOperation:
-        raise ValueError(f"ogiltigt tal {text!r}") from None
+        raise Refused("bad_number", value=text[:40]) from None
 
 
 def format_number(value: Decimal | int, signed: bool = False) -> str:
@@ -147,7 +160,7 @@ def format_number(value: Decimal | int, signed: bool = False) -> str:
     return f"{sign}{whole}{frac}"
 
 
-_QUARTER = re.compile(r"^(?:kvartal|kv\.?|q|k)\s*([1-4])\s*[,/-]?\s*(\d{4})$")
+_QUARTER = re.compile(r"^(?:under\s+)?(?:kvartal|kv\.?|q|k)\s*([1-4])\s*[,/-]?\s*(\d{4})$")
 _QUARTER_YEAR_FIRST = re.compile(r"^(\d{4})\s*[-/ ]?\s*(?:q|kv|k)([1-4])$")
 _TERTIAL = re.compile(r"^(?:tertial|t)\s*([1-3])\s*[,/-]?\s*(\d{4})$")
 _HALF = re.compile(r"^(?:halvår|halvar|h)\s*([12])\s*[,/-]?\s*(\d{4})$")
@@ -174,6 +187,8 @@ def _parse_due_text(text: str) -> date:
     try:
         if m := re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", value):
             return date(int(m[1]), int(m[2]), int(m[3]))
+        if m := re.fullmatch(r"(\d{1,2})\.(\d{1,2})\.(\d{4})", value):  # Finnish 31.12.2024
+            return date(int(m[3]), int(m[2]), int(m[1]))
         if m := _QUARTER.match(value):
             return _end_of_month(int(m[2]), int(m[1]) * 3)
         if m := _QUARTER_YEAR_FIRST.match(value):
@@ -184,13 +199,12 @@ def _parse_due_text(text: str) -> date:
             return _end_of_month(int(m[2]), int(m[1]) * 6)
         if m := _MONTH.match(value):
             return _end_of_month(int(m[1]), int(m[2]))
-        if re.fullmatch(r"\d{4}", value):
+        if m := re.fullmatch(r"(?:under\s+|år\s+)?(\d{4})", value):
+            value = m[1]
             return date(int(value), 12, 31)
     except ValueError:
         pass
-    raise ValueError(
-        f"ogiltigt datum {text!r} (ÅÅÅÅ-MM-DD, 'kvartal 1 2024', 'Q1 2024' eller '2024')"
-    )
+    raise Refused("bad_date", value=text[:40])
 
 
 def today(timezone: str = "Europe/Stockholm", fixed: str = "") -> date:
@@ -198,6 +212,10 @@ def today(timezone: str = "Europe/Stockholm", fixed: str = "") -> date:
     if fixed:
         return date.fromisoformat(fixed)
     return datetime.now(ZoneInfo(timezone)).date()
+
+
+def is_open(status: Status | str) -> bool:
+    return Status(status) is not Status.COMPLETED
 
 
 def is_overdue(due: date | None, status: Status | str, on: date) -> bool:
@@ -211,3 +229,155 @@ def days_overdue(due: date, on: date) -> int:
 def deviation(budget: Decimal, forecast: Decimal) -> Decimal:
     """Forecast − budget. Costs are negative, so a positive result is a surplus."""
     return forecast - budget
+
+
+# --- yearly budgets (Lovisa) ---------------------------------------------------------------
+
+
+class Scenario(StrEnum):
+    """What a yearly budget column is: the closed books, the budget, or a later year's plan."""
+
+    ACTUAL = "actual"
+    BUDGET = "budget"
+    PLAN = "plan"
+
+
+_SCENARIO_WORDS = {
+    "bokslut": Scenario.ACTUAL, "utfall": Scenario.ACTUAL, "actual": Scenario.ACTUAL,
+    "tilinpäätös": Scenario.ACTUAL, "toteuma": Scenario.ACTUAL,
+    "budget": Scenario.BUDGET, "talousarvio": Scenario.BUDGET, "budjetti": Scenario.BUDGET,
+    "ekonomiplan": Scenario.PLAN, "plan": Scenario.PLAN, "taloussuunnitelma": Scenario.PLAN,
+}
+
+
+def parse_scenario(text: str) -> Scenario:
+    try:
+        return _SCENARIO_WORDS[normalize(text)]
+    except KeyError:
+        raise Refused("unknown_scenario", value=text) from None
+
+
+# --- indicators (nyckeltal) ----------------------------------------------------------------
+
+
+class Polarity(StrEnum):
+    HIGHER_BETTER = "higher_better"
+    LOWER_BETTER = "lower_better"  # sick leave, a ranking (placering)
+    NEUTRAL = "neutral"
+
+
+class Direction(StrEnum):
+    """Which way the values go (Lerum's "Prognos 2024": Ökande / Minskande / Bibehållen)."""
+
+    INCREASING = "increasing"
+    DECREASING = "decreasing"
+    UNCHANGED = "unchanged"
+
+
+class Judgement(StrEnum):
+    """Whether that is good (Nyköping's "Trend": Pos / Neg / Oförändrad)."""
+
+    POSITIVE = "positive"
+    NEGATIVE = "negative"
+    UNCHANGED = "unchanged"
+
+
+_POLARITY_WORDS = {
+    "higher_better": Polarity.HIGHER_BETTER, "högre är bättre": Polarity.HIGHER_BETTER,
+    "hogre ar battre": Polarity.HIGHER_BETTER, "higher is better": Polarity.HIGHER_BETTER,
+    "lower_better": Polarity.LOWER_BETTER, "lägre är bättre": Polarity.LOWER_BETTER,
+    "lagre ar battre": Polarity.LOWER_BETTER, "lower is better": Polarity.LOWER_BETTER,
+    "neutral": Polarity.NEUTRAL, "": Polarity.NEUTRAL,
+}
+_DIRECTION_WORDS = {
+    "ökande": Direction.INCREASING, "okande": Direction.INCREASING,
+    "increasing": Direction.INCREASING, "ökar": Direction.INCREASING,
+    "minskande": Direction.DECREASING, "decreasing": Direction.DECREASING,
+    "minskar": Direction.DECREASING,
+    "bibehållen": Direction.UNCHANGED, "bibehallen": Direction.UNCHANGED,
+    "unchanged": Direction.UNCHANGED, "oförändrad": Direction.UNCHANGED,
+}
+_JUDGEMENT_WORDS = {
+    "pos": Judgement.POSITIVE, "positiv": Judgement.POSITIVE, "positive": Judgement.POSITIVE,
+    "positivt": Judgement.POSITIVE, "+": Judgement.POSITIVE,
+    "neg": Judgement.NEGATIVE, "negativ": Judgement.NEGATIVE, "negative": Judgement.NEGATIVE,
+    "negativt": Judgement.NEGATIVE, "-": Judgement.NEGATIVE,
+    "oförändrad": Judgement.UNCHANGED, "oforandrad": Judgement.UNCHANGED,
+    "unchanged": Judgement.UNCHANGED, "neutral": Judgement.UNCHANGED,
+}
+
+
+def _lookup(words: dict[str, StrEnum], text: str, code: str) -> StrEnum:
+    try:
+        return words[normalize(text)]
+    except KeyError:
+        raise Refused(code, value=text) from None
+
+
+def parse_polarity(text: str) -> Polarity:
+    return _lookup(_POLARITY_WORDS, text, "unknown_polarity")  # type: ignore[return-value]
+
+
+def parse_direction(text: str) -> Direction:
+    return _lookup(_DIRECTION_WORDS, text, "unknown_direction")  # type: ignore[return-value]
+
+
+def parse_judgement(text: str) -> Judgement:
+    return _lookup(_JUDGEMENT_WORDS, text, "unknown_judgement")  # type: ignore[return-value]
+
+
+def direction_between(previous: Decimal, current: Decimal) -> Direction:
+    if current > previous:
+        return Direction.INCREASING
+    if current < previous:
+        return Direction.DECREASING
+    return Direction.UNCHANGED
+
+
+def judge(direction: Direction, polarity: Polarity) -> Judgement | None:
+    """A direction is good or bad only through the polarity: a ranking going from 130 to 86
+    is "Minskande" and positive. Neutral indicators are not judged."""
+    if direction is Direction.UNCHANGED:
+        return Judgement.UNCHANGED
+    if polarity is Polarity.NEUTRAL:
+        return None
+    good = (direction is Direction.INCREASING) == (polarity is Polarity.HIGHER_BETTER)
+    return Judgement.POSITIVE if good else Judgement.NEGATIVE
+
+
+def direction_for(judgement: Judgement, polarity: Polarity) -> Direction | None:
+    """The inverse of judge(): where only the judgement is printed."""
+    if judgement is Judgement.UNCHANGED:
+        return Direction.UNCHANGED
+    if polarity is Polarity.NEUTRAL:
+        return None
+    up = (judgement is Judgement.POSITIVE) == (polarity is Polarity.HIGHER_BETTER)
+    return Direction.INCREASING if up else Direction.DECREASING
+
+
+def is_better(value: Decimal, other: Decimal, polarity: Polarity) -> bool | None:
+    """Is `value` better than `other` (a target or a comparison value)? None if neutral."""
+    if polarity is Polarity.NEUTRAL:
+        return None
+    return value > other if polarity is Polarity.HIGHER_BETTER else value < other
+
+
+def parse_indicator_value(text: str | int | float | Decimal | None) -> Decimal | None:
+    """'9,0' → Decimal('9.0') (precision kept), '44%' → 44, '-' or empty → None (missing,
+    not zero)."""
+    if text is None:
+        return None
+    if isinstance(text, str):
+        cleaned = text.strip().rstrip("%").strip()
+        if cleaned in ("", "-", "–", "—", "..", "n/a"):
+            return None
+        return parse_number(cleaned)
+    return parse_number(text)
+
+
+def format_decimal(value: Decimal) -> str:
+    """As printed: '9,0', '153,4', '1 063' (the precision the value was given with)."""
+    sign = "-" if value < 0 else ""
+    head, _, frac = f"{abs(value):f}".partition(".")
+    whole = f"{int(head):,}".replace(",", " ")
+    return f"{sign}{whole}" + (f",{frac}" if frac else "")

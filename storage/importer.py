@@ -1,84 +1,65 @@
-"""Import of follow-up exports (Stratsys, Hypergene, Excel) as CSV or XLSX.
+"""Import of follow-up exports (Stratsys, Hypergene, Excel, Kolada) into one organisation.
 
-A file is checked whole before anything is written: one bad row rejects the file.
-Re-importing the same file changes nothing.
+What a file holds is decided by its header row, against IMPORT_KINDS: each kind is a table
+entry (its columns with their English and Swedish names, a duplicate key and a writer), so a
+new kind of file is a new entry, not a new branch. A file is checked whole before anything
+is written: one bad row rejects the file, with every bad row's number and reason. Importing
+the same file again changes nothing. Imports into one organisation run one at a time.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterable
+import json
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, func, insert, select, text, update
 from sqlmodel import Session
 
 from storage.db import write_session
 from storage.domain import (
-    Forecast,
-    Status,
+    Refused,
     normalize,
+    parse_direction,
     parse_due_date,
     parse_forecast,
+    parse_indicator_value,
+    parse_judgement,
     parse_number,
+    parse_polarity,
+    parse_scenario,
     parse_status,
 )
+from storage.import_files import FileRefused, read_table
 from storage.models import (
     Assignment,
     AssignmentParticipant,
+    BudgetLine,
     FinanceFollowUp,
+    Indicator,
+    IndicatorValue,
     StatusComment,
     Unit,
 )
+from storage.organisations import bump_data_version
 from storage.units import add_alias, get_or_create_unit, unit_index
 
 IMPORT_AUTHOR = "import"
-
-ASSIGNMENT_COLUMNS: dict[str, tuple[str, ...]] = {
-    "kind": ("kind", "typ", "type", "uppdrag/nämndinitiativ", "uppdragstyp"),
-    "goal_area": ("goal_area", "goal area", "målområde"),
-    "title": ("title", "titel", "rubrik"),
-    "unit": ("unit", "ansvarig avdelning", "ansvarig enhet", "ansvarig"),
-    "participants": ("participating_units", "participants", "deltagande avdelningar"),
-    "due_date": ("due_date", "due date", "slutdatum"),
-    "status": ("status",),
-    "forecast": ("forecast", "prognos för slutförande", "prognos"),
-    "comment": ("comment", "senaste kommentar", "kommentar"),
-    "comment_date": ("comment_date", "kommentarsdatum"),
-}
-ASSIGNMENT_REQUIRED = ("kind", "title", "unit", "due_date", "status", "forecast")
-
-FINANCE_COLUMNS: dict[str, tuple[str, ...]] = {
-    "unit": ("unit", "verksamhet", "enhet", "avdelning"),
-    "period_end": ("period_end", "period"),
-    "budget_period": ("budget_period", "budget period"),
-    "actual_period": ("actual_period", "utfall period"),
-    "budget_year": ("budget_year", "budget helår"),
-    "forecast_year": ("forecast_year", "prognos", "prognos helår"),
-    "comment": ("comment", "kommentar"),
-}
-FINANCE_REQUIRED = (
-    "unit", "period_end", "budget_period", "actual_period", "budget_year", "forecast_year"
-)
-
-ALIAS_COLUMNS: dict[str, tuple[str, ...]] = {
-    "unit": ("unit", "enhet", "avdelning", "verksamhet"),
-    "alias": ("alias", "alias_name", "alternativt namn"),
-}
+# Any constant: the advisory lock that serialises imports into one organisation.
+IMPORT_LOCK_KEY = 0x494D50  # "IMP"
 
 
 @dataclass(frozen=True)
 class RowError:
-    row: int
-    reason: str
+    """Row 0 is the file as a whole, 1 the header row."""
 
-    def __str__(self) -> str:
-        return f"rad {self.row}: {self.reason}"
+    row: int
+    code: str
+    params: dict[str, Any] = field(default_factory=dict)
 
 
 class ImportRejected(Exception):
@@ -86,7 +67,7 @@ class ImportRejected(Exception):
 
     def __init__(self, errors: list[RowError]) -> None:
         self.errors = errors
-        super().__init__("\n".join(str(e) for e in errors))
+        super().__init__("; ".join(f"{e.row}: {e.code} {e.params}" for e in errors))
 
 
 @dataclass
@@ -99,93 +80,92 @@ class ImportResult:
     comments_added: int = 0
     units_created: list[str] = field(default_factory=list)
 
-    def __str__(self) -> str:
-        text = (
-            f"{self.kind}: {self.rows} rader — {self.created} nya, {self.updated} ändrade, "
-            f"{self.unchanged} oförändrade, {self.comments_added} nya kommentarer"
-        )
-        if self.units_created:
-            text += f"; nya enheter: {', '.join(self.units_created)}"
-        return text
+
+# --- columns and kinds --------------------------------------------------------------------
 
 
-# --- reading files --------------------------------------------------------------------
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    raw = str(value)
+    return raw.strip() if "\n" in raw else " ".join(raw.split())
 
 
-def read_table(path: str | Path) -> list[list[Any]]:
-    """Rows of a CSV (UTF-8 or Windows-1252, comma/semicolon/tab) or XLSX file."""
-    path = Path(path)
-    if not path.is_file():
-        raise ImportRejected([RowError(0, f"filen {str(path)!r} finns inte")])
-    if path.suffix.lower() in {".xlsx", ".xlsm"}:
-        return _read_xlsx(path)
-    if path.suffix.lower() in {".csv", ".txt", ".tsv"}:
-        return _read_csv(path.read_bytes())
-    raise ImportRejected([RowError(0, f"okänt filformat {path.suffix!r} (CSV eller XLSX)")])
-
-
-def _read_csv(raw: bytes) -> list[list[Any]]:
+def _year(value: Any) -> int:
     try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            text = raw.decode("cp1252")
-        except UnicodeDecodeError:  # bytes cp1252 leaves undefined: not a text file we know
-            raise ImportRejected(
-                [RowError(0, "okänd teckenkodning (spara som CSV UTF-8 eller Windows-1252)")]
-            ) from None
-    first_line = text.split("\n", 1)[0]
-    delimiter = max(";,\t", key=first_line.count)
-    return [row for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
+        year = int(str(value).strip())
+    except ValueError:
+        raise Refused("bad_year", value=str(value)[:20]) from None
+    if not 1900 <= year <= 2200:
+        raise Refused("bad_year", value=str(value)[:20])
+    return year
 
 
-def _read_xlsx(path: Path) -> list[list[Any]]:
-    from openpyxl import load_workbook
+_CENT = Decimal("0.01")
 
+
+def _money(value: Any) -> Decimal:
+    """A figure as stored (Numeric(16, 2)), so a re-import compares equal to what is stored."""
+    number = parse_number(value)
+    if abs(number) >= 10**14:
+        raise Refused("number_too_large", value=str(value)[:40])
+    return number.quantize(_CENT, rounding=ROUND_HALF_UP)
+
+
+def _indicator_number(value: Any) -> str:
+    """Indicator values keep their printed precision: stored as decimal text, '' = none."""
+    number = parse_indicator_value(value)
+    if number is None:
+        return ""
+    if abs(number) >= 10**15 or len(str(number)) > 40:
+        raise Refused("number_too_large", value=str(value)[:40])
+    return str(number)
+
+
+def _comment_time(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+    if isinstance(value, date):
+        return datetime.combine(value, time(), UTC)
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many types for a damaged file
-        raise ImportRejected([RowError(0, f"kan inte läsa Excel-filen: {exc}")]) from None
-    try:
-        sheet = workbook.worksheets[0]
-        # Read-only sheets are parsed lazily: a damaged sheet fails here, not on load.
-        return [list(row) for row in sheet.iter_rows(values_only=True)]
-    except Exception as exc:
-        raise ImportRejected([RowError(0, f"kan inte läsa Excel-filen: {exc}")]) from None
-    finally:
-        workbook.close()
+        return datetime.combine(date.fromisoformat(str(value).strip()), time(), UTC)
+    except ValueError:
+        raise Refused("bad_comment_date", value=str(value)[:40]) from None
 
 
-def _map_header(header: list[Any], columns: dict[str, tuple[str, ...]]) -> dict[str, int]:
+@dataclass(frozen=True)
+class Column:
+    name: str
+    headers: tuple[str, ...]  # accepted spellings, normalised; the first is the documented one
+    required: bool = False  # the column must be in the header
+    cell_required: bool = False  # and every row must have a value
+    parse: Callable[[Any], Any] = _text
+    max_length: int | None = None  # of the text; longer is refused (PostgreSQL would be)
+    default: Any = ""  # an empty cell
+
+
+@dataclass(frozen=True)
+class ImportKind:
+    name: str  # result label: assignments, finance, budget, indicators, units, aliases
+    columns: tuple[Column, ...]
+    identified_by: tuple[str, ...]  # these columns all present = a file of this kind
+    key: Callable[[dict[str, Any]], Hashable]  # two rows with one key = a duplicate
+    write: Callable[[Session, int, list[dict[str, Any]], set[str], ImportResult], None]
+    check: Callable[[dict[str, Any]], None] | None = None  # a whole row's own rules
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+
+def _map_header(header: list[Any], kind: ImportKind) -> dict[str, int]:
     names = [normalize(str(h)) if h is not None else "" for h in header]
     found: dict[str, int] = {}
-    for field_name, spellings in columns.items():
-        for spelling in spellings:
+    for column in kind.columns:
+        for spelling in column.headers:
             if spelling in names and names.index(spelling) not in found.values():
-                found[field_name] = names.index(spelling)
+                found[column.name] = names.index(spelling)
                 break
     return found
-
-
-def detect_kind(header: list[Any]) -> str:
-    """'assignments', 'finance' or 'aliases', from the header row."""
-    names = {normalize(str(h)) for h in header if h is not None}
-    if names & set(ASSIGNMENT_COLUMNS["title"]):
-        return "assignments"
-    if names & set(FINANCE_COLUMNS["budget_year"]) or names & {"budget_year"}:
-        return "finance"
-    if names & set(ALIAS_COLUMNS["alias"]):
-        return "aliases"
-    raise ImportRejected(
-        [
-            RowError(
-                1,
-                "känner inte igen rubrikraden; väntade uppdrag (Titel, Ansvarig avdelning, "
-                "Slutdatum, Status, …), ekonomi (Verksamhet, Period, Budget helår, Prognos, …) "
-                "eller alias (unit, alias)",
-            )
-        ]
-    )
 
 
 def _cell(row: list[Any], index: int | None) -> Any:
@@ -198,392 +178,542 @@ def _cell(row: list[Any], index: int | None) -> Any:
     return value
 
 
-def _text(value: Any) -> str:
-    return "" if value is None else " ".join(str(value).split()) if "\n" not in str(value) \
-        else str(value).strip()
-
-
-def _too_long(value: Any, column: Any, label: str) -> str | None:
-    """A text longer than its column allows (PostgreSQL would refuse it mid-import)."""
-    text = _text(value)
-    limit = column.type.length
-    if limit is not None and max(len(text), len(normalize(text))) > limit:
-        return f"{label} är längre än {limit} tecken"
-    return None
-
-
-def _comment_time(value: Any) -> datetime | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value
-    if isinstance(value, date):
-        return datetime.combine(value, time(), UTC)
-    return datetime.combine(date.fromisoformat(str(value).strip()), time(), UTC)
-
-
-# --- parsing rows ---------------------------------------------------------------------
-
-
-@dataclass
-class AssignmentRow:
-    row: int
-    kind: str
-    goal_area: str
-    title: str
-    unit: str
-    participants: list[str]
-    due_date: date | None
-    status: Status
-    forecast: Forecast
-    comment: str
-    comment_at: datetime | None
-    key: tuple[str, str] = ("", "")
-
-    def __post_init__(self) -> None:
-        self.key = (normalize(self.kind), normalize(self.title))
-
-
-@dataclass
-class FinanceRow:
-    row: int
-    unit: str
-    period_end: date
-    budget_period: Decimal
-    actual_period: Decimal
-    budget_year: Decimal
-    forecast_year: Decimal
-    comment: str
-
-
-def _missing_columns(found: dict[str, int], required: Iterable[str],
-                     columns: dict[str, tuple[str, ...]]) -> list[RowError]:
-    return [
-        RowError(1, f"kolumnen {columns[name][0]!r} / {columns[name][-1]!r} saknas")
-        for name in required
-        if name not in found
-    ]
-
-
-def _parse_rows(table: list[list[Any]], parse_row, key, duplicate) -> list[Any]:  # type: ignore[no-untyped-def]
-    """Parse every data row; bad rows and duplicates (by `key`) are all reported at once."""
+def parse_table(table: list[list[Any]], kind: ImportKind) -> tuple[list[dict[str, Any]],
+                                                                   set[str]]:
+    """Every data row parsed, or ImportRejected listing every bad row. Also returns the
+    columns the file has: a column it lacks leaves stored values alone."""
+    cols = _map_header(table[0], kind)
+    missing = [c for c in kind.columns if c.required and c.name not in cols]
+    if missing:
+        raise ImportRejected([RowError(1, "missing_column", {"column": c.headers[0],
+                                                              "alternative": c.headers[-1]})
+                              for c in missing])
     errors: list[RowError] = []
-    parsed: list[Any] = []
-    first_seen: dict[Any, int] = {}
-    for number, row in enumerate(table[1:], start=2):
-        if all(v is None or (isinstance(v, str) and not v.strip()) for v in row):
+    rows: list[dict[str, Any]] = []
+    first_seen: dict[Hashable, int] = {}
+    for number, raw in enumerate(table[1:], start=2):
+        if all(v is None or (isinstance(v, str) and not v.strip()) for v in raw):
             continue
-        try:
-            item = parse_row(number, row)
-        except ValueError as exc:
-            errors.append(RowError(number, str(exc)))
+        values: dict[str, Any] = {"_row": number}
+        problems: list[RowError] = []
+        for column in kind.columns:
+            value = _cell(raw, cols.get(column.name))
+            if value is None:
+                if column.cell_required:
+                    problems.append(RowError(number, "cell_missing",
+                                             {"column": column.headers[0]}))
+                values[column.name] = column.default
+                continue
+            try:
+                parsed = column.parse(value)
+            except Refused as refused:
+                problems.append(RowError(number, refused.code,
+                                         {"column": column.headers[0], **refused.params}))
+                continue
+            if column.max_length is not None and isinstance(parsed, str) and max(
+                    len(parsed), len(normalize(parsed))) > column.max_length:
+                problems.append(RowError(number, "too_long", {"column": column.headers[0],
+                                                              "limit": column.max_length}))
+                continue
+            values[column.name] = parsed
+        if not problems and kind.check is not None:
+            try:
+                kind.check(values)
+            except Refused as refused:
+                problems.append(RowError(number, refused.code, refused.params))
+        if problems:
+            errors.extend(problems)
             continue
-        if key(item) in first_seen:
-            errors.append(RowError(number, f"{duplicate} {first_seen[key(item)]}"))
-        else:
-            first_seen[key(item)] = number
-            parsed.append(item)
+        key = kind.key(values)
+        if key in first_seen:
+            errors.append(RowError(number, "duplicate_row", {"first": first_seen[key]}))
+            continue
+        first_seen[key] = number
+        rows.append(values)
     if errors:
         raise ImportRejected(errors)
-    if not parsed:
-        raise ImportRejected([RowError(2, "filen innehåller inga datarader")])
-    return parsed
+    if not rows:
+        raise ImportRejected([RowError(2, "no_rows")])
+    return rows, set(cols)
 
 
-def _required(row: list[Any], cols: dict[str, int], name: str, label: str) -> Any:
-    value = _cell(row, cols.get(name))
-    if value is None:
-        raise ValueError(f"{label} saknas")
-    return value
+# --- writers ------------------------------------------------------------------------------
 
 
-def parse_assignments(table: list[list[Any]]) -> list[AssignmentRow]:
-    cols = _map_header(table[0], ASSIGNMENT_COLUMNS)
-    if errors := _missing_columns(cols, ASSIGNMENT_REQUIRED, ASSIGNMENT_COLUMNS):
-        raise ImportRejected(errors)
-
-    def parse_row(number: int, row: list[Any]) -> AssignmentRow:
-        problems: list[str] = []
-
-        def attempt(fn, *args):  # type: ignore[no-untyped-def]
-            try:
-                return fn(*args)
-            except ValueError as exc:
-                problems.append(str(exc))
-                return None
-
-        kind = attempt(_required, row, cols, "kind", "typ")
-        title = attempt(_required, row, cols, "title", "titel")
-        unit = attempt(_required, row, cols, "unit", "ansvarig avdelning")
-        due_raw = _cell(row, cols.get("due_date"))
-        due = attempt(parse_due_date, due_raw) if due_raw is not None else None
-        status_raw = attempt(_required, row, cols, "status", "status")
-        status = attempt(parse_status, str(status_raw)) if status_raw is not None else None
-        forecast_raw = attempt(_required, row, cols, "forecast", "prognos")
-        forecast = attempt(parse_forecast, str(forecast_raw)) if forecast_raw else None
-        comment = _text(_cell(row, cols.get("comment")))
-        comment_at = None
-        if (raw_date := _cell(row, cols.get("comment_date"))) is not None:
-            try:
-                comment_at = _comment_time(raw_date)
-            except ValueError:
-                problems.append(f"ogiltigt kommentarsdatum {raw_date!r} (ÅÅÅÅ-MM-DD)")
-        participants_raw = _text(_cell(row, cols.get("participants")))
-        participants = [p.strip() for p in participants_raw.replace(",", ";").split(";")]
-        columns = Assignment.__table__.c
-        for value, column, label in (
-            (kind, columns.kind_key, "typ"),
-            (_cell(row, cols.get("goal_area")), columns.goal_area, "målområde"),
-            (title, columns.title_key, "titel"),
-            (unit, Unit.__table__.c.name, "ansvarig avdelning"),
-            *((p, Unit.__table__.c.name, "deltagande avdelning") for p in participants),
-        ):
-            if value is not None and (problem := _too_long(value, column, label)):
-                problems.append(problem)
-        if problems:
-            raise ValueError("; ".join(problems))
-        return AssignmentRow(
-            row=number,
-            kind=_text(kind),
-            goal_area=_text(_cell(row, cols.get("goal_area"))),
-            title=_text(title),
-            unit=_text(unit),
-            participants=[p for p in participants if p],
-            due_date=due,
-            status=status,
-            forecast=forecast,
-            comment=comment,
-            comment_at=comment_at,
-        )
-
-    return _parse_rows(table, parse_row, lambda r: r.key, "samma uppdrag som rad")
-
-
-_CENT = Decimal("0.01")
-
-
-def _money(value: Any) -> Decimal:
-    """A figure as stored (Numeric(16, 2)), so a re-import compares equal to what is stored."""
-    number = parse_number(value).quantize(_CENT, rounding=ROUND_HALF_UP)
-    if abs(number) >= 10**14:
-        raise ValueError(f"för stort tal {value!r}")
-    return number
-
-
-def parse_finance(table: list[list[Any]]) -> list[FinanceRow]:
-    cols = _map_header(table[0], FINANCE_COLUMNS)
-    if errors := _missing_columns(cols, FINANCE_REQUIRED, FINANCE_COLUMNS):
-        raise ImportRejected(errors)
-
-    def parse_row(number: int, row: list[Any]) -> FinanceRow:
-        problems: list[str] = []
-        values: dict[str, Any] = {}
-        for name, label, parse in (
-            ("unit", "verksamhet", _text),
-            ("period_end", "period", parse_due_date),
-            ("budget_period", "budget period", _money),
-            ("actual_period", "utfall period", _money),
-            ("budget_year", "budget helår", _money),
-            ("forecast_year", "prognos", _money),
-        ):
-            try:
-                values[name] = parse(_required(row, cols, name, label))
-            except ValueError as exc:
-                problems.append(f"{label}: {exc}" if "saknas" not in str(exc) else str(exc))
-        if "unit" in values and (
-            problem := _too_long(values["unit"], Unit.__table__.c.name, "verksamhet")
-        ):
-            problems.append(problem)
-        if problems:
-            raise ValueError("; ".join(problems))
-        return FinanceRow(row=number, comment=_text(_cell(row, cols.get("comment"))), **values)
-
-    return _parse_rows(
-        table, parse_row, lambda r: (normalize(r.unit), r.period_end),
-        "samma enhet och period som rad",
-    )
-
-
-# --- writing ----------------------------------------------------------------------------
-
-
-def import_file(engine: Engine, path: str | Path) -> ImportResult:
-    table = read_table(path)
-    if not table:
-        raise ImportRejected([RowError(1, "filen är tom")])
-    return import_table(engine, table)
-
-
-def import_table(engine: Engine, table: list[list[Any]]) -> ImportResult:
-    kind = detect_kind(table[0])
-    if kind == "assignments":
-        return write_assignments(engine, parse_assignments(table))
-    if kind == "finance":
-        return write_finance(engine, parse_finance(table))
-    return write_aliases(engine, table)
-
-
-def _resolve_units(session: Session, names: Iterable[str], result: ImportResult) -> dict[str, Unit]:
-    index = unit_index(session)
+def _units(s: Session, org: int, names: Iterable[str], result: ImportResult) -> dict[str, Unit]:
+    """Units by the names a file gives; unknown ones are created (and reported)."""
+    index = unit_index(s, org)
     resolved: dict[str, Unit] = {}
     for name in names:
         if not name or name in resolved:
             continue
         before = len(index)
-        resolved[name] = get_or_create_unit(session, name, index)
+        resolved[name] = get_or_create_unit(s, org, name, index)
         if len(index) > before:
             result.units_created.append(resolved[name].name)
     return resolved
 
 
-def write_assignments(engine: Engine, rows: list[AssignmentRow]) -> ImportResult:
-    result = ImportResult(kind="uppdrag", rows=len(rows))
+def _participants(value: str) -> list[str]:
+    return [p.strip() for p in value.replace(",", ";").split(";") if p.strip()]
+
+
+def _write_assignments(s: Session, org: int, rows: list[dict[str, Any]], present: set[str],
+                       result: ImportResult) -> None:
     now = datetime.now(UTC)
-    with write_session(engine) as session:
-        units = _resolve_units(
-            session, [r.unit for r in rows] + [p for r in rows for p in r.participants], result
-        )
-        columns = (Assignment.id, Assignment.kind_key, Assignment.title_key, Assignment.kind,
-                   Assignment.goal_area, Assignment.title, Assignment.unit_id,
-                   Assignment.due_date, Assignment.status, Assignment.forecast,
-                   Assignment.version)
-        # Plain rows, not ORM objects: a 100 000-row re-import must stay cheap.
-        existing = {(row.kind_key, row.title_key): row for row in session.execute(select(*columns))}
-        new_rows: list[dict[str, Any]] = []
-        changed: set[tuple[str, str]] = set()
-        for r in rows:
-            values = {
-                "kind": r.kind,
-                "goal_area": r.goal_area,
-                "title": r.title,
-                "unit_id": units[r.unit].id,
-                "due_date": r.due_date,
-                "status": r.status.value,
-                "forecast": r.forecast.value,
-            }
-            current = existing.get(r.key)
-            if current is None:
-                new_rows.append(
-                    {**values, "kind_key": r.key[0], "title_key": r.key[1], "version": 1,
-                     "updated_at": now}
-                )
-                result.created += 1
-            elif any(getattr(current, k) != v for k, v in values.items()):
-                session.execute(
-                    update(Assignment)
-                    .where(Assignment.id == current.id)
-                    .values(**values, version=current.version + 1, updated_at=now)
-                )
-                changed.add(r.key)
-        if new_rows:
-            session.execute(insert(Assignment), new_rows)
-        ids = {
-            (kind_key, title_key): id_
-            for id_, kind_key, title_key in session.execute(
-                select(Assignment.id, Assignment.kind_key, Assignment.title_key)
-            )
-        }
-        known_comments = {
-            (aid, normalize(text))
-            for aid, text in session.execute(
-                select(StatusComment.assignment_id, StatusComment.text)
-            )
-        }
-        comments = []
-        participants = []
-        commented: list[int] = []  # existing, otherwise unchanged, with a new comment
-        for r in rows:
-            aid = ids[r.key]
-            if r.comment and (aid, normalize(r.comment)) not in known_comments:
-                known_comments.add((aid, normalize(r.comment)))
-                comments.append(
-                    {"assignment_id": aid, "text": r.comment, "author": IMPORT_AUTHOR,
-                     "created_at": r.comment_at or now}
-                )
-                if r.key in existing and r.key not in changed:
-                    commented.append(aid)
-                    changed.add(r.key)
-            participants.extend((aid, units[p].id) for p in r.participants)
-        if comments:
-            session.execute(insert(StatusComment), comments)
-        if commented:  # a new comment is a change too: bump the version once
-            session.execute(
-                update(Assignment)
-                .where(Assignment.id.in_(commented))
-                .values(version=Assignment.version + 1, updated_at=now)
-            )
-        result.comments_added = len(comments)
-        result.updated = len(changed)
-        result.unchanged = result.rows - result.created - result.updated
-        if participants:
-            current = {
-                tuple(row)  # Result.tuples() is deprecated in SQLAlchemy 2.1
-                for row in session.execute(
-                    select(AssignmentParticipant.assignment_id, AssignmentParticipant.unit_id)
-                )
-            }
-            fresh = [
-                {"assignment_id": a, "unit_id": u} for a, u in set(participants) - current
-            ]
-            if fresh:
-                session.execute(insert(AssignmentParticipant), fresh)
-    return result
+    units = _units(s, org, [r["unit"] for r in rows]
+                   + [p for r in rows for p in _participants(r["participants"])], result)
+    columns = (Assignment.id, Assignment.number, Assignment.kind_key, Assignment.title_key,
+               Assignment.kind, Assignment.goal_area, Assignment.title, Assignment.description,
+               Assignment.responsible, Assignment.reporting, Assignment.unit_id,
+               Assignment.due_date, Assignment.status, Assignment.forecast, Assignment.version)
+    # Plain rows, not ORM objects: a 100 000-row re-import must stay cheap.
+    existing = {(r.kind_key, r.title_key): r for r in s.execute(
+        select(*columns).where(Assignment.organisation_id == org))}
+    next_number = (s.execute(select(func.max(Assignment.number))
+                             .where(Assignment.organisation_id == org)).scalar() or 0) + 1
+    optional = [c for c in ("goal_area", "description", "responsible", "reporting")
+                if c in present]
+    new_rows: list[dict[str, Any]] = []
+    changed: set[tuple[str, str]] = set()
+    for r in rows:
+        key = (normalize(r["kind"]), normalize(r["title"]))
+        values = {"kind": r["kind"], "title": r["title"], "unit_id": units[r["unit"]].id,
+                  "due_date": r["due_date"], "status": r["status"].value,
+                  "forecast": r["forecast"].value, **{c: r[c] for c in optional}}
+        current = existing.get(key)
+        if current is None:
+            new_rows.append({"goal_area": "", "description": "", "responsible": "",
+                             "reporting": "", **values, "organisation_id": org,
+                             "number": next_number, "kind_key": key[0], "title_key": key[1],
+                             "version": 1, "updated_at": now})
+            next_number += 1
+            result.created += 1
+        elif any(getattr(current, k) != v for k, v in values.items()):
+            s.execute(update(Assignment).where(Assignment.id == current.id)
+                      .values(**values, version=current.version + 1, updated_at=now))
+            changed.add(key)
+    if new_rows:
+        s.execute(insert(Assignment), new_rows)
+    ids = {(k, t): i for i, k, t in s.execute(
+        select(Assignment.id, Assignment.kind_key, Assignment.title_key)
+        .where(Assignment.organisation_id == org))}
+    known_comments = {(aid, normalize(body)) for aid, body in s.execute(
+        select(StatusComment.assignment_id, StatusComment.text)
+        .where(StatusComment.organisation_id == org))}
+    comments: list[dict[str, Any]] = []
+    participants: set[tuple[int, int]] = set()
+    commented: list[int] = []  # existing, otherwise unchanged, with a new comment
+    for r in rows:
+        key = (normalize(r["kind"]), normalize(r["title"]))
+        aid = ids[key]
+        if r["comment"] and (aid, normalize(r["comment"])) not in known_comments:
+            known_comments.add((aid, normalize(r["comment"])))
+            comments.append({"organisation_id": org, "assignment_id": aid,
+                             "text": r["comment"], "author": IMPORT_AUTHOR,
+                             "created_at": r["comment_date"] or now})
+            if key in existing and key not in changed:
+                commented.append(aid)
+                changed.add(key)
+        participants.update((aid, units[p].id) for p in _participants(r["participants"]))
+    if comments:
+        s.execute(insert(StatusComment), comments)
+    if commented:  # a new comment is a change too: bump the version once
+        s.execute(update(Assignment).where(Assignment.id.in_(commented))
+                  .values(version=Assignment.version + 1, updated_at=now))
+    result.comments_added = len(comments)
+    result.updated = len(changed)
+    result.unchanged = result.rows - result.created - result.updated
+    if participants:
+        current_pairs = {tuple(p) for p in s.execute(
+            select(AssignmentParticipant.assignment_id, AssignmentParticipant.unit_id)
+            .where(AssignmentParticipant.organisation_id == org))}
+        fresh = [{"organisation_id": org, "assignment_id": a, "unit_id": u}
+                 for a, u in participants - current_pairs]
+        if fresh:
+            s.execute(insert(AssignmentParticipant), fresh)
 
 
-def write_finance(engine: Engine, rows: list[FinanceRow]) -> ImportResult:
-    result = ImportResult(kind="ekonomi", rows=len(rows))
-    with write_session(engine) as session:
-        units = _resolve_units(session, [r.unit for r in rows], result)
-        existing = {
-            (f.unit_id, f.period_end): f
-            for f in session.execute(select(FinanceFollowUp)).scalars()
-        }
-        for r in rows:
-            values = {
-                "budget_period": r.budget_period,
-                "actual_period": r.actual_period,
-                "budget_year": r.budget_year,
-                "forecast_year": r.forecast_year,
-                "comment": r.comment,
-            }
-            unit_id = units[r.unit].id
-            current = existing.get((unit_id, r.period_end))
-            if current is None:
-                session.add(FinanceFollowUp(unit_id=unit_id, period_end=r.period_end, **values))
-                result.created += 1
-            elif any(Decimal(getattr(current, k)) != v if isinstance(v, Decimal)
-                     else getattr(current, k) != v for k, v in values.items()):
-                for k, v in values.items():
-                    setattr(current, k, v)
+_FINANCE_FIGURES = ("budget_period", "actual_period", "budget_year", "forecast_year")
+
+
+def _write_finance(s: Session, org: int, rows: list[dict[str, Any]], present: set[str],
+                   result: ImportResult) -> None:
+    units = _units(s, org, [r["unit"] for r in rows], result)
+    existing = {(f.unit_id, f.period_end): f for f in s.execute(
+        select(FinanceFollowUp).where(FinanceFollowUp.organisation_id == org)).scalars()}
+    for r in rows:
+        values = {k: r[k] for k in (*_FINANCE_FIGURES, "comment")}
+        unit_id = units[r["unit"]].id
+        current = existing.get((unit_id, r["period_end"]))
+        if current is None:
+            s.add(FinanceFollowUp(organisation_id=org, unit_id=unit_id,
+                                  period_end=r["period_end"], **values))
+            result.created += 1
+        elif any((Decimal(getattr(current, k)) if k in _FINANCE_FIGURES
+                  else getattr(current, k)) != v for k, v in values.items()):
+            for k, v in values.items():
+                setattr(current, k, v)
+            result.updated += 1
+        else:
+            result.unchanged += 1
+
+
+def _write_budget(s: Session, org: int, rows: list[dict[str, Any]], present: set[str],
+                  result: ImportResult) -> None:
+    units = _units(s, org, [r["unit"] for r in rows], result)
+    existing = {(b.unit_id, b.line_key, b.year, b.scenario): b for b in s.execute(
+        select(BudgetLine).where(BudgetLine.organisation_id == org)).scalars()}
+    positions: dict[tuple[int, str], int] = {}
+    for r in rows:
+        unit_id = units[r["unit"]].id
+        line_key = normalize(r["line"])
+        position = positions.setdefault((unit_id, line_key), sum(
+            1 for u, _ in positions if u == unit_id))
+        values = {"line": r["line"], "position": position, "amount": r["amount"],
+                  "note": r["note"]}
+        current = existing.get((unit_id, line_key, r["year"], r["scenario"].value))
+        if current is None:
+            s.add(BudgetLine(organisation_id=org, unit_id=unit_id, line_key=line_key,
+                             year=r["year"], scenario=r["scenario"].value, **values))
+            result.created += 1
+        elif any(getattr(current, k) != v if k != "amount" else
+                 (None if current.amount is None else Decimal(current.amount)) != v
+                 for k, v in values.items()):
+            for k, v in values.items():
+                setattr(current, k, v)
+            result.updated += 1
+        else:
+            result.unchanged += 1
+
+
+_INDICATOR_PROPERTIES = ("goal", "measure", "polarity", "source_id", "comparison_group")
+_VALUE_FIELDS = ("total", "women", "men", "target", "comparison", "trend", "direction")
+# Import column → IndicatorValue field.
+_VALUE_COLUMNS = {"value": "total", "women": "women", "men": "men", "target": "target",
+                  "comparison": "comparison", "trend": "trend", "forecast": "direction"}
+
+
+def _write_indicators(s: Session, org: int, rows: list[dict[str, Any]], present: set[str],
+                      result: ImportResult) -> None:
+    """Counts per row (indicator and year): a new year's values, changed ones, unchanged.
+    An indicator named by its Kolada id only (Kolada's JSON) is the organisation's indicator
+    with that id, created when there is none."""
+    units = _units(s, org, [r["unit"] for r in rows if r["unit"]], result)
+    indicators = {i.name_key: i for i in s.execute(
+        select(Indicator).where(Indicator.organisation_id == org)).scalars()}
+    by_source = {i.source_id: i for i in indicators.values() if i.source_id}
+    values = {(v.indicator_id, v.year): v for v in s.execute(
+        select(IndicatorValue).where(IndicatorValue.organisation_id == org)).scalars()}
+    for r in rows:
+        indicator = (indicators.get(normalize(r["indicator"])) if r["indicator"]
+                     else by_source.get(r["source_id"]))
+        properties_changed = False
+        if indicator is None:
+            name = r["indicator"] or f"Kolada {r['source_id']}"
+            indicator = Indicator(organisation_id=org, name=name, name_key=normalize(name))
+            s.add(indicator)
+            s.flush()
+            indicators[indicator.name_key] = indicator
+        wanted = {k: (r[k].value if hasattr(r[k], "value") else r[k])
+                  for k in _INDICATOR_PROPERTIES if k in present and r[k] != ""}
+        if "unit" in present and r["unit"]:
+            wanted["unit_id"] = units[r["unit"]].id
+        for k, v in wanted.items():
+            if getattr(indicator, k) != v:
+                setattr(indicator, k, v)
+                properties_changed = True
+        if indicator.source_id:
+            by_source[indicator.source_id] = indicator
+        row_values = {name: (r[col].value if hasattr(r[col], "value") else r[col])
+                      for col, name in _VALUE_COLUMNS.items() if col in present}
+        if r["year"] is None:
+            if any(row_values.values()):
+                raise ImportRejected([RowError(r["_row"], "cell_missing", {"column": "year"})])
+            if properties_changed:
                 result.updated += 1
             else:
-                result.unchanged += 1
-    return result
+                result.created += 1
+            continue
+        key = (indicator.id, r["year"])
+        current = values.get(key)  # type: ignore[arg-type]
+        if current is None:
+            values[key] = IndicatorValue(  # type: ignore[index]
+                organisation_id=org, indicator_id=indicator.id, year=r["year"],
+                **{**dict.fromkeys(_VALUE_FIELDS, ""), **row_values})
+            s.add(values[key])  # type: ignore[index]
+            result.created += 1
+        elif any(getattr(current, k) != v for k, v in row_values.items()):
+            for k, v in row_values.items():
+                setattr(current, k, v)
+            current.updated_at = datetime.now(UTC)
+            result.updated += 1
+        elif properties_changed:
+            result.updated += 1
+        else:
+            result.unchanged += 1
 
 
-def write_aliases(engine: Engine, table: list[list[Any]]) -> ImportResult:
-    cols = _map_header(table[0], ALIAS_COLUMNS)
-    if errors := _missing_columns(cols, ("unit", "alias"), ALIAS_COLUMNS):
-        raise ImportRejected(errors)
-    result = ImportResult(kind="alias")
+def _write_units(s: Session, org: int, rows: list[dict[str, Any]], present: set[str],
+                 result: ImportResult) -> None:
+    units = _units(s, org, [r["unit"] for r in rows] + [r["parent"] for r in rows], result)
+    result.created = len(result.units_created)
+    for r in rows:
+        unit = units[r["unit"]]
+        wanted: dict[str, Any] = {}
+        if "parent" in present:
+            wanted["parent_id"] = units[r["parent"]].id if r["parent"] else None
+        if "responsible" in present:
+            wanted["responsible"] = r["responsible"]
+        if unit.name in result.units_created:
+            pass
+        elif any(getattr(unit, k) != v for k, v in wanted.items()):
+            result.updated += 1
+        else:
+            result.unchanged += 1
+        for k, v in wanted.items():
+            setattr(unit, k, v)
+        s.add(unit)
+    s.flush()
+
+
+def _write_aliases(s: Session, org: int, rows: list[dict[str, Any]], present: set[str],
+                   result: ImportResult) -> None:
     errors: list[RowError] = []
-    with write_session(engine) as session:
-        for number, row in enumerate(table[1:], start=2):
-            unit, alias = _cell(row, cols["unit"]), _cell(row, cols["alias"])
-            if unit is None and alias is None:
-                continue
-            result.rows += 1
-            if unit is None or alias is None:
-                errors.append(RowError(number, "enhet och alias måste båda anges"))
-                continue
+    for r in rows:
+        try:
+            if add_alias(s, org, r["unit"], r["alias"]) is None:
+                result.unchanged += 1
+            else:
+                result.created += 1
+        except Refused as refused:
+            errors.append(RowError(r["_row"], refused.code, refused.params))
+    if errors:
+        raise ImportRejected(errors)
+
+
+def _check_parent(row: dict[str, Any]) -> None:
+    if row["parent"] and normalize(row["parent"]) == normalize(row["unit"]):
+        raise Refused("own_parent", unit=row["unit"])
+
+
+def _check_indicator(row: dict[str, Any]) -> None:
+    if not row["indicator"] and not row["source_id"]:
+        raise Refused("indicator_name_missing")
+
+
+_NAME = 200
+_TITLE = 1000
+IMPORT_KINDS: tuple[ImportKind, ...] = (
+    ImportKind(
+        name="indicators",
+        columns=(
+            Column("indicator", ("indicator", "nyckeltal", "indikator", "kpi"),
+                   max_length=_TITLE),
+            Column("unit", ("unit", "ansvarig", "ansvarig enhet", "enhet"), max_length=_NAME),
+            Column("goal", ("goal", "mål", "målområde"), max_length=500),
+            Column("measure", ("measure", "mått", "enhet för mått"), max_length=100),
+            Column("polarity", ("polarity", "riktning"), parse=parse_polarity, default=""),
+            Column("source_id", ("source_id", "kolada-id", "kolada id", "kolada"),
+                   max_length=50),
+            Column("comparison_group", ("comparison_group", "jämförelsegrupp"),
+                   max_length=200),
+            # An empty year: the row names an indicator that has no value yet.
+            Column("year", ("year", "år"), required=True, parse=_year, default=None),
+            Column("value", ("value", "värde", "nuvärde"), parse=_indicator_number),
+            Column("women", ("women", "kvinnor"), parse=_indicator_number),
+            Column("men", ("men", "män"), parse=_indicator_number),
+            Column("target", ("target", "målvärde"), parse=_indicator_number),
+            Column("comparison", ("comparison", "jämförvärde"), parse=_indicator_number),
+            Column("trend", ("trend",), parse=lambda v: parse_judgement(_text(v)),
+                   default=""),
+            Column("forecast", ("forecast", "prognos"), parse=lambda v: parse_direction(
+                _text(v)), default=""),
+        ),
+        identified_by=("year",),  # with an indicator or a Kolada id column: see _detect
+        key=lambda r: (normalize(r["indicator"]) or r["source_id"], r["year"]),
+        write=_write_indicators,
+        check=_check_indicator,
+    ),
+    ImportKind(
+        name="budget",
+        columns=(
+            Column("unit", ("unit", "enhet", "verksamhet", "ansvarsområde"), required=True,
+                   cell_required=True, max_length=_NAME),
+            Column("line", ("line", "rad", "post"), required=True, cell_required=True,
+                   max_length=200),
+            Column("year", ("year", "år"), required=True, cell_required=True, parse=_year),
+            Column("scenario", ("scenario", "typ"), required=True, cell_required=True,
+                   parse=lambda v: parse_scenario(_text(v))),
+            Column("amount", ("amount", "belopp"), required=True, parse=_money, default=None),
+            Column("note", ("note", "anmärkning"), max_length=200),
+        ),
+        identified_by=("line", "amount"),
+        key=lambda r: (normalize(r["unit"]), normalize(r["line"]), r["year"], r["scenario"]),
+        write=_write_budget,
+    ),
+    ImportKind(
+        name="assignments",
+        columns=(
+            Column("kind", ("kind", "typ", "type", "uppdrag/nämndinitiativ", "uppdragstyp"),
+                   required=True, cell_required=True, max_length=100),
+            Column("goal_area", ("goal_area", "goal area", "målområde"), max_length=300),
+            Column("title", ("title", "titel", "rubrik"), required=True, cell_required=True,
+                   max_length=_TITLE),
+            Column("description", ("description", "beskrivning", "åtgärdsplan")),
+            Column("unit", ("unit", "ansvarig avdelning", "ansvarig enhet", "ansvarig",
+                            "mottagare"), required=True, cell_required=True, max_length=_NAME),
+            Column("participants", ("participating_units", "participants",
+                                    "deltagande avdelningar")),
+            Column("responsible", ("responsible", "ansvarig person", "ansvarsperson"),
+                   max_length=300),
+            Column("due_date", ("due_date", "due date", "slutdatum"), required=True,
+                   parse=parse_due_date, default=None),
+            Column("status", ("status",), required=True, cell_required=True,
+                   parse=lambda v: parse_status(str(v))),
+            Column("forecast", ("forecast", "prognos för slutförande", "prognos"),
+                   required=True, parse=lambda v: parse_forecast(str(v)),
+                   default=parse_forecast(None)),
+            Column("reporting", ("reporting", "återrapportering"), max_length=500),
+            Column("comment", ("comment", "senaste kommentar", "kommentar")),
+            Column("comment_date", ("comment_date", "kommentarsdatum"), parse=_comment_time,
+                   default=None),
+        ),
+        identified_by=("title",),
+        key=lambda r: (normalize(r["kind"]), normalize(r["title"])),
+        write=_write_assignments,
+    ),
+    ImportKind(
+        name="finance",
+        columns=(
+            Column("unit", ("unit", "verksamhet", "enhet", "avdelning"), required=True,
+                   cell_required=True, max_length=_NAME),
+            Column("period_end", ("period_end", "period"), required=True, cell_required=True,
+                   parse=parse_due_date),
+            *(Column(name, spellings, required=True, cell_required=True, parse=_money)
+              for name, spellings in (
+                  ("budget_period", ("budget_period", "budget period")),
+                  ("actual_period", ("actual_period", "utfall period")),
+                  ("budget_year", ("budget_year", "budget helår")),
+                  ("forecast_year", ("forecast_year", "prognos", "prognos helår")))),
+            Column("comment", ("comment", "kommentar")),
+        ),
+        identified_by=("budget_year",),
+        key=lambda r: (normalize(r["unit"]), r["period_end"]),
+        write=_write_finance,
+    ),
+    ImportKind(
+        name="aliases",
+        columns=(
+            Column("unit", ("unit", "enhet", "avdelning", "verksamhet"), required=True,
+                   cell_required=True, max_length=_NAME),
+            Column("alias", ("alias", "alias_name", "alternativt namn"), required=True,
+                   cell_required=True, max_length=_NAME),
+        ),
+        identified_by=("alias",),
+        key=lambda r: normalize(r["alias"]),
+        write=_write_aliases,
+    ),
+    ImportKind(
+        name="units",
+        columns=(
+            Column("unit", ("unit", "enhet"), required=True, cell_required=True,
+                   max_length=_NAME),
+            Column("parent", ("parent", "överordnad"), max_length=_NAME),
+            Column("responsible", ("responsible", "ansvarsperson", "ansvarig person"),
+                   max_length=300),
+        ),
+        identified_by=("unit", "parent"),
+        key=lambda r: normalize(r["unit"]),
+        write=_write_units,
+        check=_check_parent,
+    ),
+)
+
+
+def detect_kind(header: list[Any]) -> ImportKind:
+    """The kind of file a header row belongs to; indicators first (their files also have
+    unit and goal columns), then the first kind whose identifying columns are all there."""
+    names = {normalize(str(h)) for h in header if h is not None}
+    indicators = IMPORT_KINDS[0]
+    if names & set(indicators.column("indicator").headers + indicators.column(
+            "source_id").headers) and names & set(indicators.column("year").headers):
+        return indicators
+    for kind in IMPORT_KINDS[1:]:
+        cols = _map_header(header, kind)
+        if all(name in cols for name in kind.identified_by):
+            return kind
+    raise ImportRejected([RowError(1, "unknown_header")])
+
+
+# --- Kolada's JSON ------------------------------------------------------------------------
+
+_GENDERS = {"T": "value", "K": "women", "M": "men", "F": "men"}
+
+
+def kolada_table(document: Any) -> list[list[Any]]:
+    """Kolada's data response ({"values": [{"kpi", "municipality", "period", "values":
+    [{"gender": "T|K|M", "value"}]}]}) as an indicator table: source_id, year, value, women,
+    men. A null value is missing."""
+    if not isinstance(document, dict) or not isinstance(document.get("values"), list):
+        raise ImportRejected([RowError(0, "not_kolada")])
+    table: list[list[Any]] = [["source_id", "year", "value", "women", "men"]]
+    for entry in document["values"]:
+        if not isinstance(entry, dict) or not isinstance(entry.get("values"), list):
+            raise ImportRejected([RowError(0, "not_kolada")])
+        cells = {"value": None, "women": None, "men": None}
+        for v in entry["values"]:
+            if isinstance(v, dict) and v.get("gender") in _GENDERS:
+                value = v.get("value")
+                if isinstance(value, float) and value.is_integer():
+                    value = int(value)  # Kolada sends 63.0 for a printed 63
+                if value is not None and not isinstance(value, int | float) or isinstance(
+                        value, bool):
+                    raise ImportRejected([RowError(0, "not_kolada")])
+                cells[_GENDERS[v["gender"]]] = value
+        table.append([str(entry.get("kpi") or ""), str(entry.get("period") or ""),
+                      cells["value"], cells["women"], cells["men"]])
+    return table
+
+
+# --- entry points -------------------------------------------------------------------------
+
+
+def read_file(path: str | Path) -> list[list[Any]]:
+    path = Path(path)
+    try:
+        if path.suffix.lower() == ".json":
+            if not path.is_file():
+                raise FileRefused("file_missing", path=str(path))
+            if path.stat().st_size > 50 * 2**20:
+                raise FileRefused("file_too_large", limit_mb=50)
             try:
-                if add_alias(session, _text(unit), _text(alias)) is None:
-                    result.unchanged += 1
-                else:
-                    result.created += 1
-            except ValueError as exc:
-                errors.append(RowError(number, str(exc)))
-        if errors:
-            session.rollback()
-            raise ImportRejected(errors)
+                document = json.loads(path.read_bytes())
+            except (ValueError, RecursionError):
+                raise FileRefused("bad_json") from None
+            return kolada_table(document)
+        return read_table(path)
+    except FileRefused as refused:
+        raise ImportRejected([RowError(refused.row, refused.code, refused.params)]) from None
+
+
+def import_file(engine: Engine, organisation_id: int, path: str | Path) -> ImportResult:
+    table = read_file(path)
+    if not table:
+        raise ImportRejected([RowError(1, "empty_file")])
+    return import_table(engine, organisation_id, table)
+
+
+def import_table(engine: Engine, organisation_id: int, table: list[list[Any]]) -> ImportResult:
+    kind = detect_kind(table[0])
+    rows, present = parse_table(table, kind)
+    result = ImportResult(kind=kind.name, rows=len(rows))
+    with write_session(engine, organisation_id) as s:
+        if engine.dialect.name == "postgresql":
+            # One import at a time per organisation: two at once would both read the
+            # history before either wrote its new comments (SQLite: BEGIN IMMEDIATE).
+            s.execute(text("SELECT pg_advisory_xact_lock(:k, :o)"),
+                      {"k": IMPORT_LOCK_KEY, "o": organisation_id})
+        kind.write(s, organisation_id, rows, present, result)
+        bump_data_version(s, organisation_id)
     return result

@@ -1,21 +1,40 @@
-"""Read-side queries. They return plain dataclasses, never ORM rows, so cards and dialogs
-can't trigger lazy loads or write by accident."""
+"""Read-side queries, each within one organisation. They return plain dataclasses, never ORM
+rows, so cards and dialogs can't trigger lazy loads or write by accident."""
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Executable, Row, Select, and_, bindparam, case, func
+from sqlalchemy import Executable, Row, Select, and_, bindparam, case, func, or_
 from sqlalchemy import select as sa_select
-from sqlmodel import Session, select
+from sqlalchemy.orm import aliased
+from sqlmodel import Session
 
-from storage.domain import Forecast, Status, days_overdue, deviation, is_overdue, normalize
-from storage.models import Assignment, FinanceFollowUp, StatusComment, Unit
+from storage.domain import (
+    Forecast,
+    Scenario,
+    Status,
+    days_overdue,
+    deviation,
+    is_overdue,
+    normalize,
+)
+from storage.filters import AssignmentFilter
+from storage.models import (
+    Assignment,
+    AssignmentParticipant,
+    BudgetLine,
+    FinanceFollowUp,
+    Indicator,
+    IndicatorValue,
+    StatusComment,
+    Unit,
+    UnitAlias,
+)
 
 
 @dataclass(frozen=True)
@@ -32,15 +51,21 @@ class CommentView:
 
 @dataclass(frozen=True)
 class AssignmentView:
-    id: int
+    id: int  # internal; people use `number`
+    number: int
     kind: str
     goal_area: str
     title: str
     unit: str
+    unit_id: int
     due_date: date | None
     status: Status
     forecast: Forecast
     version: int
+    description: str = ""
+    responsible: str = ""
+    reporting: str = ""
+    participants: tuple[str, ...] = ()
     comments: list[CommentView] = field(default_factory=list)  # newest first
 
     @property
@@ -55,8 +80,29 @@ class AssignmentView:
 
 
 @dataclass(frozen=True)
+class AssignmentPage:
+    """One page of a list: the card shows `items` and the total. Loaded with LIMIT/OFFSET:
+    an office may have thousands."""
+
+    total: int
+    page: int  # 1-based, clamped to the pages there are
+    per_page: int
+    first: int  # 0-based position of items[0] in the whole list
+    items: list[AssignmentView]
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.total - self.first - len(self.items))
+
+
+@dataclass(frozen=True)
 class FinanceView:
     unit: str
+    unit_id: int
     period_end: date
     budget_period: Decimal
     actual_period: Decimal
@@ -75,46 +121,53 @@ class AssignmentCounts:
     deviating: int
     overdue: int
     completed: int
+    not_reported: int = 0
 
     @property
     def total(self) -> int:
-        return self.on_plan + self.deviating
+        return self.on_plan + self.deviating + self.not_reported
 
 
 @dataclass(frozen=True)
 class Summary:
-    """kind → status → (on plan, deviating)."""
+    """kind → status → (on plan, deviating, not reported)."""
 
-    cells: dict[str, dict[Status, tuple[int, int]]]
+    cells: dict[str, dict[Status, tuple[int, int, int]]]
 
     @property
     def kinds(self) -> list[str]:
         return list(self.cells)
 
-    def kind_total(self, kind: str) -> tuple[int, int]:
-        on, dev = zip(*self.cells[kind].values(), strict=True)
-        return sum(on), sum(dev)
+    def kind_total(self, kind: str) -> tuple[int, int, int]:
+        on, dev, nr = zip(*self.cells[kind].values(), strict=True)
+        return sum(on), sum(dev), sum(nr)
 
     @property
-    def total(self) -> tuple[int, int]:
+    def total(self) -> tuple[int, int, int]:
         totals = [self.kind_total(k) for k in self.cells]
-        return sum(t[0] for t in totals), sum(t[1] for t in totals)
+        return (sum(t[0] for t in totals), sum(t[1] for t in totals),
+                sum(t[2] for t in totals))
 
+    def statuses(self) -> list[Status]:
+        """The statuses that occur, in their natural order."""
+        return [st for st in Status if any(sum(c[st]) for c in self.cells.values())]
+
+
+# --- assignments --------------------------------------------------------------------------
 
 # Hot paths run prebuilt Core statements with bind parameters on the session's connection:
 # building a statement and loading ORM entities cost more than SQLite's own work (measured in
 # docs/performance.md). Rows are plain tuples with named columns.
 _ASSIGNMENT_ROW = (
-    Assignment.id, Assignment.kind, Assignment.goal_area, Assignment.title,
-    Unit.name.label("unit"), Assignment.due_date, Assignment.status, Assignment.forecast,
-    Assignment.version, Assignment.unit_id, Assignment.title_key,
+    Assignment.id, Assignment.number, Assignment.kind, Assignment.goal_area, Assignment.title,
+    Unit.name.label("unit"), Assignment.unit_id, Assignment.due_date, Assignment.status,
+    Assignment.forecast, Assignment.version, Assignment.description, Assignment.responsible,
+    Assignment.reporting,
 )
 _rank = (
     func.row_number()
-    .over(
-        partition_by=StatusComment.assignment_id,
-        order_by=(StatusComment.created_at.desc(), StatusComment.id.desc()),
-    )
+    .over(partition_by=StatusComment.assignment_id,
+          order_by=(StatusComment.created_at.desc(), StatusComment.id.desc()))
     .label("rank")
 )
 _newest = (
@@ -130,6 +183,12 @@ _NEWEST_COMMENTS = (
     .where(_newest.c.rank <= bindparam("per_assignment"))
     .order_by(_newest.c.rank)
 )
+_PARTICIPANTS = (
+    sa_select(AssignmentParticipant.assignment_id, Unit.name)
+    .join(Unit, Unit.id == AssignmentParticipant.unit_id)
+    .where(AssignmentParticipant.assignment_id.in_(bindparam("ids", expanding=True)))
+    .order_by(Unit.name)
+)
 
 
 def plain_rows(session: Session, stmt: Executable, **params: object) -> Sequence[Row]:
@@ -137,27 +196,27 @@ def plain_rows(session: Session, stmt: Executable, **params: object) -> Sequence
     return session.connection().execute(stmt, params).all()
 
 
-def assignment_views(session: Session, rows: Sequence[Row],
-                     comments: int) -> list[AssignmentView]:
+def assignment_views(session: Session, rows: Sequence[Row], comments: int,
+                     participants: bool = False) -> list[AssignmentView]:
     """Rows of assignments_with_unit() → views with each one's newest `comments` comments."""
     by_assignment: dict[int, list[CommentView]] = defaultdict(list)
+    taking_part: dict[int, list[str]] = defaultdict(list)
     ids = [row.id for row in rows]
     if ids and comments:
-        for aid, text, author, created_at, changes in plain_rows(
+        for aid, body, author, created_at, changes in plain_rows(
             session, _NEWEST_COMMENTS, ids=ids, per_assignment=comments
         ):
-            by_assignment[aid].append(CommentView(text, author, created_at, changes))
+            by_assignment[aid].append(CommentView(body, author, created_at, changes))
+    if ids and participants:
+        for aid, name in plain_rows(session, _PARTICIPANTS, ids=ids):
+            taking_part[aid].append(name)
     return [
         AssignmentView(
-            id=row.id,
-            kind=row.kind,
-            goal_area=row.goal_area,
-            title=row.title,
-            unit=row.unit,
-            due_date=row.due_date,
-            status=Status(row.status),
-            forecast=Forecast(row.forecast),
-            version=row.version,
+            id=row.id, number=row.number, kind=row.kind, goal_area=row.goal_area,
+            title=row.title, unit=row.unit, unit_id=row.unit_id, due_date=row.due_date,
+            status=Status(row.status), forecast=Forecast(row.forecast), version=row.version,
+            description=row.description, responsible=row.responsible, reporting=row.reporting,
+            participants=tuple(taking_part.get(row.id, ())),
             comments=by_assignment.get(row.id, []),
         )
         for row in rows
@@ -165,214 +224,410 @@ def assignment_views(session: Session, rows: Sequence[Row],
 
 
 def assignments_with_unit() -> Select:
-    """Every assignment as a plain row with its unit's name; add WHERE and ORDER BY."""
+    """Every assignment as a plain row with its unit's name; add WHERE and ORDER BY, and
+    always the organisation."""
     return sa_select(*_ASSIGNMENT_ROW).join(Unit, Unit.id == Assignment.unit_id)
 
 
-_ASSIGNMENT_BY_ID = assignments_with_unit().where(Assignment.id == bindparam("id"))
+_OF_ORG = Assignment.organisation_id == bindparam("org")
+_BY_NUMBER = assignments_with_unit().where(_OF_ORG, Assignment.number == bindparam("number"))
 
 
-def get_assignment(session: Session, assignment_id: int, comments: int = 3) -> (
-    AssignmentView | None
-):
-    rows = plain_rows(session, _ASSIGNMENT_BY_ID, id=assignment_id)
-    views = assignment_views(session, rows, comments)
+def get_assignment(session: Session, organisation_id: int, number: int,
+                   comments: int = 3) -> AssignmentView | None:
+    """An assignment by its number in the organisation: another organisation's number is
+    simply not found."""
+    rows = plain_rows(session, _BY_NUMBER, org=organisation_id, number=number)
+    views = assignment_views(session, rows, comments, participants=True)
     return views[0] if views else None
 
 
-_IS_OVERDUE = and_(Assignment.due_date < bindparam("today"),
-                   Assignment.status != Status.COMPLETED.value)
-_OF_UNIT = Assignment.unit_id == bindparam("unit_id")
-# For all units (False) and for one unit (True): the list in its order, and its length.
-_OVERDUE = {
-    per_unit: assignments_with_unit().where(_IS_OVERDUE, *where)
-    .order_by(Assignment.due_date, Assignment.title)
-    for per_unit, where in ((False, ()), (True, (_OF_UNIT,)))
-}
-_OVERDUE_PAGE = {
-    per_unit: query.limit(bindparam("limit")).offset(bindparam("offset"))
-    for per_unit, query in _OVERDUE.items()
-}
-_OVERDUE_COUNT = {
-    per_unit: sa_select(func.count()).select_from(Assignment).where(_IS_OVERDUE, *where)
-    for per_unit, where in ((False, ()), (True, (_OF_UNIT,)))
-}
+def _conditions(f: AssignmentFilter, today: date) -> list[object]:
+    """The filter as SQL, with is_overdue's rule (storage.domain) in SQL."""
+    where: list[object] = []
+    if f.unit_ids:
+        where.append(Assignment.unit_id.in_(f.unit_ids))
+    if f.numbers:
+        where.append(Assignment.number.in_(f.numbers))
+    if f.statuses:
+        where.append(Assignment.status.in_(f.statuses))
+    if f.forecasts:
+        where.append(Assignment.forecast.in_(f.forecasts))
+    if f.kinds:
+        where.append(Assignment.kind_key.in_([normalize(k) for k in f.kinds]))
+    if f.goal_areas:
+        where.append(Assignment.goal_area.in_(f.goal_areas))
+    if f.overdue:
+        where.append(and_(Assignment.due_date < today,
+                          Assignment.status != Status.COMPLETED.value))
+    if f.open_only:
+        where.append(Assignment.status != Status.COMPLETED.value)
+    if f.due_from is not None:
+        where.append(Assignment.due_date >= f.due_from)
+    if f.due_to is not None:
+        where.append(Assignment.due_date <= f.due_to)
+    for word in f.words:
+        where.append(Assignment.title_key.contains(normalize(word), autoescape=True))
+    return where
 
 
-def overdue_assignments(
-    session: Session, today: date, unit_id: int | None = None, comments: int = 1
-) -> list[AssignmentView]:
-    """Due before today and not completed; oldest due date first."""
-    rows = plain_rows(session, _OVERDUE[unit_id is not None], today=today, unit_id=unit_id)
-    return assignment_views(session, rows, comments)
+# Display order everywhere: due date (none last), then title.
+_ORDER = (Assignment.due_date.is_(None), Assignment.due_date, Assignment.title_key,
+          Assignment.id)
 
 
-@dataclass(frozen=True)
-class OverduePage:
-    """One page of the overdue list: the card shows `items` and the total, the text the oldest.
-    Loaded by `overdue_page` with LIMIT/OFFSET: an office may have thousands overdue."""
-
-    total: int
-    page: int  # 1-based, clamped to the pages there are
-    first: int  # 0-based position of items[0] in the whole list
-    items: list[AssignmentView]
-    oldest: AssignmentView | None
-
-
-def overdue_page(session: Session, today: date, unit_id: int | None = None, page: int = 1,
-                 per_page: int = 8, comments: int = 1) -> OverduePage:
-    """The same list as overdue_assignments, one page of it (same order, same rules)."""
-    per_unit = unit_id is not None
-    params: dict[str, object] = {"today": today, "unit_id": unit_id}
-    total = session.connection().execute(_OVERDUE_COUNT[per_unit], params).scalar_one()
-    rows = _OVERDUE_PAGE[per_unit]
+def assignment_page(session: Session, organisation_id: int, f: AssignmentFilter, today: date,
+                    page: int = 1, per_page: int = 20, comments: int = 1) -> AssignmentPage:
+    where = [Assignment.organisation_id == organisation_id, *_conditions(f, today)]
+    total = session.connection().execute(
+        sa_select(func.count()).select_from(Assignment).where(*where)).scalar_one()
     pages = max(1, -(-total // per_page))
     page = min(max(page, 1), pages)
     first = (page - 1) * per_page
-    items = assignment_views(
-        session, plain_rows(session, rows, **params, limit=per_page, offset=first), comments)
-    oldest = items[0] if first == 0 and items else None
-    if oldest is None and total:
-        first_row = plain_rows(session, rows, **params, limit=1, offset=0)
-        oldest = assignment_views(session, first_row, comments)[0]
-    return OverduePage(total, page, first, items, oldest)
+    rows = plain_rows(session, assignments_with_unit().where(*where).order_by(*_ORDER)
+                      .limit(per_page).offset(first))
+    return AssignmentPage(total, page, per_page, first, assignment_views(session, rows,
+                                                                         comments))
 
 
-def assignments_due_within(
-    session: Session, today: date, days: int, unit_id: int | None = None, comments: int = 1
-) -> list[AssignmentView]:
-    """Not completed, due from today up to and including today + days; soonest first."""
-    query = assignments_with_unit().where(
-        Assignment.due_date >= today,
-        Assignment.due_date <= today + timedelta(days=days),
-        Assignment.status != Status.COMPLETED.value,
-    )
-    if unit_id is not None:
-        query = query.where(Assignment.unit_id == unit_id)
-    query = query.order_by(Assignment.due_date, Assignment.title)
+def assignments(session: Session, organisation_id: int, f: AssignmentFilter, today: date,
+                comments: int = 1, limit: int | None = None) -> list[AssignmentView]:
+    """The whole list (for text tables and digests), in display order."""
+    query = (assignments_with_unit()
+             .where(Assignment.organisation_id == organisation_id, *_conditions(f, today))
+             .order_by(*_ORDER))
+    if limit is not None:
+        query = query.limit(limit)
     return assignment_views(session, plain_rows(session, query), comments)
 
 
-_WORD = re.compile(r"\w+", re.UNICODE)
+def count_assignments(session: Session, organisation_id: int, f: AssignmentFilter,
+                      today: date) -> int:
+    return session.connection().execute(
+        sa_select(func.count()).select_from(Assignment)
+        .where(Assignment.organisation_id == organisation_id, *_conditions(f, today))
+    ).scalar_one()
 
 
-def find_assignments(session: Session, words: str, limit: int = 10, comments: int = 3) -> list[
-    AssignmentView
-]:
-    """Assignments whose title contains every word (as a word prefix or substring),
-    best matches first: all words > more words matched at a word start > shorter title."""
-    terms = [t for t in _WORD.findall(normalize(words)) if len(t) >= 2]
-    if not terms:
-        return []
-    query = assignments_with_unit()
-    for term in terms:
-        query = query.where(Assignment.title_key.contains(term, autoescape=True))
-    rows = list(plain_rows(session, query))
-
-    def score(row: Row) -> tuple[int, int]:
-        title_words = _WORD.findall(row.title_key)
-        starts = sum(any(w.startswith(t) for w in title_words) for t in terms)
-        return (-starts, len(row.title_key))
-
-    rows.sort(key=score)
-    return assignment_views(session, rows[:limit], comments)
-
-
-def assignments_of_units(session: Session, unit_ids: set[int], comments: int = 1) -> list[
-    AssignmentView
-]:
+def assignments_of_units(session: Session, organisation_id: int, unit_ids: set[int],
+                         comments: int = 1) -> list[AssignmentView]:
     """Every assignment of these units: unfinished first, by due date."""
     if not unit_ids:
         return []
     query = (
         assignments_with_unit()
-        .where(Assignment.unit_id.in_(unit_ids))
-        .order_by(Assignment.status == Status.COMPLETED.value, Assignment.due_date,
-                  Assignment.title)
+        .where(Assignment.organisation_id == organisation_id,
+               Assignment.unit_id.in_(unit_ids))
+        .order_by(Assignment.status == Status.COMPLETED.value, *_ORDER)
     )
     return assignment_views(session, plain_rows(session, query), comments)
 
 
+# Counted in SQL: a unit can have thousands of assignments.
+_UNIT_COUNTS = (
+    sa_select(Assignment.forecast, Assignment.status, func.count(),
+              func.sum(case((and_(Assignment.due_date.is_not(None),
+                                  Assignment.due_date < bindparam("today"),
+                                  Assignment.status != Status.COMPLETED.value), 1), else_=0)))
+    .where(_OF_ORG, Assignment.unit_id == bindparam("unit_id"))
+    .group_by(Assignment.forecast, Assignment.status)
+)
+
+
+def unit_assignment_counts(session: Session, organisation_id: int, unit_id: int,
+                           today: date) -> AssignmentCounts:
+    counts = {"on_plan": 0, "deviating": 0, "overdue": 0, "completed": 0, "not_reported": 0}
+    for forecast, status, count, late in plain_rows(session, _UNIT_COUNTS, org=organisation_id,
+                                               unit_id=unit_id, today=today):
+        key = {Forecast.ON_PLAN: "on_plan", Forecast.DEVIATION: "deviating"}.get(
+            Forecast(forecast), "not_reported")
+        counts[key] += count
+        counts["overdue"] += int(late or 0)
+        counts["completed"] += count if status == Status.COMPLETED else 0
+    return AssignmentCounts(**counts)
+
+
+def summary(session: Session, organisation_id: int) -> Summary:
+    """Kind × status × plan, in the order kinds first appear (the report's order)."""
+    cells: dict[str, dict[Status, list[int]]] = {}
+    first_number: dict[str, int] = {}
+    for kind, status, forecast, count, min_number in session.execute(
+        sa_select(Assignment.kind, Assignment.status, Assignment.forecast, func.count(),
+                  func.min(Assignment.number))
+        .where(Assignment.organisation_id == organisation_id)
+        .group_by(Assignment.kind, Assignment.status, Assignment.forecast)
+    ):
+        first_number[kind] = min(first_number.get(kind, min_number), min_number)
+        per_status = cells.setdefault(kind, {st: [0, 0, 0] for st in Status})
+        column = {Forecast.ON_PLAN: 0, Forecast.DEVIATION: 1}.get(Forecast(forecast), 2)
+        per_status[Status(status)][column] += count
+    ordered = sorted(cells, key=lambda k: first_number[k])
+    return Summary({k: {st: (v[0], v[1], v[2]) for st, v in cells[k].items()} for k in ordered})
+
+
+# --- units --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UnitView:
+    id: int
+    name: str
+    assignments: int
+    has_finance: bool
+    has_budget: bool
+    responsible: str = ""
+    parent: str | None = None
+
+
+def list_units(session: Session, organisation_id: int) -> list[UnitView]:
+    """Every unit of the organisation, by name, with what it has."""
+    counts = dict(session.execute(
+        sa_select(Assignment.unit_id, func.count())
+        .where(Assignment.organisation_id == organisation_id).group_by(Assignment.unit_id)
+    ).all())
+    with_finance = set(session.execute(
+        sa_select(FinanceFollowUp.unit_id).where(
+            FinanceFollowUp.organisation_id == organisation_id).distinct()).scalars())
+    with_budget = set(session.execute(
+        sa_select(BudgetLine.unit_id).where(
+            BudgetLine.organisation_id == organisation_id).distinct()).scalars())
+    parent = aliased(Unit)
+    rows = session.execute(
+        sa_select(Unit.id, Unit.name, Unit.responsible, parent.name)
+        .join(parent, parent.id == Unit.parent_id, isouter=True)
+        .where(Unit.organisation_id == organisation_id).order_by(Unit.name))
+    return [UnitView(uid, name, counts.get(uid, 0), uid in with_finance, uid in with_budget,
+                     responsible, parent_name)
+            for uid, name, responsible, parent_name in rows]
+
+
+def unit_name(session: Session, organisation_id: int, unit_id: int) -> str | None:
+    return session.execute(sa_select(Unit.name).where(
+        Unit.organisation_id == organisation_id, Unit.id == unit_id)).scalar()
+
+
+# --- finance follow-up (period figures) ---------------------------------------------------
+
+_FINANCE_COLUMNS = (FinanceFollowUp.period_end, FinanceFollowUp.budget_period,
+                    FinanceFollowUp.actual_period, FinanceFollowUp.budget_year,
+                    FinanceFollowUp.forecast_year, FinanceFollowUp.comment, Unit.name,
+                    Unit.id)
 _LATEST_FINANCE = (
-    sa_select(FinanceFollowUp.period_end, FinanceFollowUp.budget_period,
-              FinanceFollowUp.actual_period, FinanceFollowUp.budget_year,
-              FinanceFollowUp.forecast_year, FinanceFollowUp.comment, Unit.name)
+    sa_select(*_FINANCE_COLUMNS)
     .join(Unit, Unit.id == FinanceFollowUp.unit_id)
-    .where(FinanceFollowUp.unit_id == bindparam("unit_id"))
+    .where(FinanceFollowUp.organisation_id == bindparam("org"),
+           FinanceFollowUp.unit_id == bindparam("unit_id"))
     .order_by(FinanceFollowUp.period_end.desc())
     .limit(1)
 )
 
 
-def latest_finance(session: Session, unit_id: int) -> FinanceView | None:
-    rows = plain_rows(session, _LATEST_FINANCE, unit_id=unit_id)
+def _finance_view(row: Row) -> FinanceView:
+    period_end, budget_period, actual_period, budget_year, forecast_year, comment, name, uid = row
+    return FinanceView(unit=name, unit_id=uid, period_end=period_end,
+                       budget_period=Decimal(budget_period),
+                       actual_period=Decimal(actual_period), budget_year=Decimal(budget_year),
+                       forecast_year=Decimal(forecast_year), comment=comment)
+
+
+def latest_finance(session: Session, organisation_id: int, unit_id: int) -> FinanceView | None:
+    rows = plain_rows(session, _LATEST_FINANCE, org=organisation_id, unit_id=unit_id)
+    return _finance_view(rows[0]) if rows else None
+
+
+def finance_overview(session: Session, organisation_id: int) -> list[FinanceView]:
+    """Every unit's latest figures (the newest period end), by unit name: what rankings,
+    totals and "which units have a deficit" are computed from."""
+    newest = (sa_select(FinanceFollowUp.unit_id, func.max(FinanceFollowUp.period_end)
+                        .label("period_end"))
+              .where(FinanceFollowUp.organisation_id == organisation_id)
+              .group_by(FinanceFollowUp.unit_id).subquery())
+    rows = session.execute(
+        sa_select(*_FINANCE_COLUMNS)
+        .join(Unit, Unit.id == FinanceFollowUp.unit_id)
+        .join(newest, and_(newest.c.unit_id == FinanceFollowUp.unit_id,
+                           newest.c.period_end == FinanceFollowUp.period_end))
+        .where(FinanceFollowUp.organisation_id == organisation_id)
+        .order_by(Unit.name)).all()
+    return [_finance_view(r) for r in rows]
+
+
+# --- yearly budgets -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BudgetColumn:
+    year: int
+    scenario: Scenario
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class BudgetLineView:
+    line: str
+    key: str
+    amounts: dict[tuple[int, Scenario], Decimal | None]
+
+    def amount(self, year: int) -> Decimal | None:
+        """The line's figure for a year, whatever kind of column it is."""
+        for (y, _scenario), value in self.amounts.items():
+            if y == year:
+                return value
+        return None
+
+
+@dataclass(frozen=True)
+class BudgetView:
+    unit: str
+    unit_id: int
+    columns: list[BudgetColumn]  # by year
+    lines: list[BudgetLineView]  # in the printed order
+
+    def line(self, key: str) -> BudgetLineView | None:
+        return next((ln for ln in self.lines if ln.key == key), None)
+
+    @property
+    def years(self) -> list[int]:
+        return [c.year for c in self.columns]
+
+
+def budget(session: Session, organisation_id: int, unit_id: int) -> BudgetView | None:
+    rows = session.execute(
+        sa_select(BudgetLine.line, BudgetLine.line_key, BudgetLine.position, BudgetLine.year,
+                  BudgetLine.scenario, BudgetLine.amount, BudgetLine.note, Unit.name)
+        .join(Unit, Unit.id == BudgetLine.unit_id)
+        .where(BudgetLine.organisation_id == organisation_id, BudgetLine.unit_id == unit_id)
+        .order_by(BudgetLine.position, BudgetLine.year)).all()
     if not rows:
         return None
-    period_end, budget_period, actual_period, budget_year, forecast_year, comment, name = rows[0]
-    return FinanceView(
-        unit=name,
-        period_end=period_end,
-        budget_period=Decimal(budget_period),
-        actual_period=Decimal(actual_period),
-        budget_year=Decimal(budget_year),
-        forecast_year=Decimal(forecast_year),
-        comment=comment,
+    columns: dict[int, BudgetColumn] = {}
+    lines: dict[str, BudgetLineView] = {}
+    for line, key, _position, year, scenario, amount, note, _unit in rows:
+        columns.setdefault(year, BudgetColumn(year, Scenario(scenario), note))
+        view = lines.setdefault(key, BudgetLineView(line, key, {}))
+        view.amounts[(year, Scenario(scenario))] = None if amount is None else Decimal(amount)
+    return BudgetView(rows[0][-1], unit_id, [columns[y] for y in sorted(columns)],
+                      list(lines.values()))
+
+
+# --- indicators ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IndicatorYear:
+    year: int
+    total: Decimal | None
+    women: Decimal | None
+    men: Decimal | None
+    target: Decimal | None
+    comparison: Decimal | None
+    trend: str  # judgement as printed (storage.domain.Judgement value) or ""
+    direction: str  # forecast direction as printed (storage.domain.Direction value) or ""
+
+
+@dataclass(frozen=True)
+class IndicatorView:
+    id: int
+    name: str
+    unit: str | None
+    unit_id: int | None
+    goal: str
+    measure: str
+    polarity: str
+    source_id: str
+    comparison_group: str
+    years: list[IndicatorYear]  # by year
+
+
+def _decimal(value: str) -> Decimal | None:
+    return Decimal(value) if value else None
+
+
+def indicators(session: Session, organisation_id: int, ids: Sequence[int] | None = None,
+               unit_ids: Sequence[int] | None = None) -> list[IndicatorView]:
+    """The organisation's indicators (all, or these, or these units'), by name."""
+    query = (sa_select(Indicator, Unit.name)
+             .join(Unit, Unit.id == Indicator.unit_id, isouter=True)
+             .where(Indicator.organisation_id == organisation_id))
+    if ids is not None:
+        query = query.where(Indicator.id.in_(list(ids)))
+    if unit_ids is not None:
+        query = query.where(Indicator.unit_id.in_(list(unit_ids)))
+    found = session.execute(query.order_by(Indicator.name_key)).all()
+    values: dict[int, list[IndicatorYear]] = defaultdict(list)
+    if found:
+        for v in session.execute(
+            sa_select(IndicatorValue)
+            .where(IndicatorValue.organisation_id == organisation_id,
+                   IndicatorValue.indicator_id.in_([i.id for i, _ in found]))
+            .order_by(IndicatorValue.year)
+        ).scalars():
+            values[v.indicator_id].append(IndicatorYear(
+                v.year, _decimal(v.total), _decimal(v.women), _decimal(v.men),
+                _decimal(v.target), _decimal(v.comparison), v.trend, v.direction))
+    return [IndicatorView(i.id, i.name, unit, i.unit_id, i.goal, i.measure, i.polarity,
+                          i.source_id, i.comparison_group, values.get(i.id, []))
+            for i, unit in found]
+
+
+# --- what questions can name (understanding's catalog) ------------------------------------
+
+
+@dataclass(frozen=True)
+class CatalogRows:
+    """Plain rows of everything a question can be about, for dialogs to build the catalog."""
+
+    units: list[tuple[int, str, int | None]]  # id, name, parent id
+    aliases: list[tuple[int, str]]  # unit id, alias
+    assignments: list[tuple[int, str, str, str, int]]  # number, title, kind, goal area, unit
+    indicators: list[tuple[int, str, int | None, str, str]]  # id, name, unit, goal, source
+    budget_lines: list[str]
+    budget_years: list[int]
+
+
+def catalog_rows(session: Session, organisation_id: int) -> CatalogRows:
+    org = organisation_id
+    return CatalogRows(
+        units=[tuple(r) for r in session.execute(
+            sa_select(Unit.id, Unit.name, Unit.parent_id).where(Unit.organisation_id == org)
+            .order_by(Unit.id))],  # type: ignore[misc]
+        aliases=[tuple(r) for r in session.execute(
+            sa_select(UnitAlias.unit_id, UnitAlias.alias)
+            .where(UnitAlias.organisation_id == org).order_by(UnitAlias.id))],  # type: ignore[misc]
+        assignments=[tuple(r) for r in session.execute(
+            sa_select(Assignment.number, Assignment.title, Assignment.kind,
+                      Assignment.goal_area, Assignment.unit_id)
+            .where(Assignment.organisation_id == org).order_by(Assignment.number))],  # type: ignore[misc]
+        indicators=[tuple(r) for r in session.execute(
+            sa_select(Indicator.id, Indicator.name, Indicator.unit_id, Indicator.goal,
+                      Indicator.source_id)
+            .where(Indicator.organisation_id == org).order_by(Indicator.id))],  # type: ignore[misc]
+        budget_lines=list(dict.fromkeys(session.execute(
+            sa_select(BudgetLine.line).where(BudgetLine.organisation_id == org)
+            .order_by(BudgetLine.unit_id, BudgetLine.position)).scalars())),
+        budget_years=sorted(set(session.execute(
+            sa_select(BudgetLine.year).where(BudgetLine.organisation_id == org)
+            .distinct()).scalars())),
     )
 
 
-# Counted in SQL: a unit can have thousands of assignments (is_overdue's rule, in SQL).
-_UNIT_COUNTS = (
-    sa_select(Assignment.forecast, Assignment.status, func.count(),
-              func.sum(case((and_(Assignment.due_date.is_not(None), _IS_OVERDUE), 1), else_=0)))
-    .where(_OF_UNIT)
-    .group_by(Assignment.forecast, Assignment.status)
-)
+def is_empty(session: Session, organisation_id: int) -> bool:
+    return not session.execute(sa_select(Unit.id).where(
+        Unit.organisation_id == organisation_id).limit(1)).first()
 
 
-def unit_assignment_counts(session: Session, unit_id: int, today: date) -> AssignmentCounts:
-    on_plan = deviating = overdue = completed = 0
-    for forecast, status, count, late in plain_rows(session, _UNIT_COUNTS, unit_id=unit_id,
-                                               today=today):
-        if forecast == Forecast.ON_PLAN:
-            on_plan += count
-        else:
-            deviating += count
-        overdue += int(late or 0)
-        completed += count if status == Status.COMPLETED else 0
-    return AssignmentCounts(on_plan, deviating, overdue, completed)
-
-
-def summary(session: Session) -> Summary:
-    """Kind × status × plan, in the order kinds first appear (the report's order)."""
-    cells: dict[str, dict[Status, list[int]]] = {}
-    first_id: dict[str, int] = {}
-    for kind, status, forecast, count, min_id in session.exec(
-        select(
-            Assignment.kind,
-            Assignment.status,
-            Assignment.forecast,
-            func.count(),
-            func.min(Assignment.id),
-        ).group_by(Assignment.kind, Assignment.status, Assignment.forecast)
-    ):
-        first_id[kind] = min(first_id.get(kind, min_id), min_id)
-        per_status = cells.setdefault(kind, {s: [0, 0] for s in Status})
-        per_status[Status(status)][0 if forecast == Forecast.ON_PLAN else 1] += count
-    ordered = sorted(cells, key=lambda k: first_id[k])
-    return Summary({k: {s: (v[0], v[1]) for s, v in cells[k].items()} for k in ordered})
-
-
-def list_units(session: Session) -> list[tuple[str, int, bool]]:
-    """(name, number of assignments, has finance figures) per unit, by name."""
-    counts = dict(
-        session.exec(select(Assignment.unit_id, func.count()).group_by(Assignment.unit_id)).all()
-    )
-    with_finance = set(session.exec(select(FinanceFollowUp.unit_id).distinct()).all())
-    return [
-        (u.name, counts.get(u.id, 0), u.id in with_finance)
-        for u in session.exec(select(Unit).order_by(Unit.name))
-    ]
-
-
-def is_empty(session: Session) -> bool:
-    return session.exec(select(func.count()).select_from(Unit)).one() == 0
+def search_titles(session: Session, organisation_id: int, words: Sequence[str],
+                  limit: int = 25) -> list[AssignmentView]:
+    """Assignments whose title contains any of the words, for the compose-box search when
+    understanding found nothing better; best (most words) first."""
+    terms = [normalize(w) for w in words if len(w) >= 2][:10]
+    if not terms:
+        return []
+    hits = sum(case((Assignment.title_key.contains(t, autoescape=True), 1), else_=0)
+               for t in terms)
+    rows = plain_rows(session, assignments_with_unit()
+                      .where(Assignment.organisation_id == organisation_id,
+                             or_(*(Assignment.title_key.contains(t, autoescape=True)
+                                   for t in terms)))
+                      .order_by(hits.desc(), *_ORDER).limit(limit))
+    return assignment_views(session, rows, 1)

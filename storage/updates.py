@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 
-from storage.db import write_session
+from storage.db import session, write_session
 from storage.domain import Forecast, Status, parse_due_date
 from storage.models import Assignment, ProcessedActivity, StatusComment, Unit
 from storage.queries import AssignmentView, get_assignment
@@ -46,7 +46,8 @@ class UpdateRefused(Exception):
 
 @dataclass(frozen=True)
 class UpdateRequest:
-    assignment_id: int
+    organisation_id: int
+    number: int  # the assignment's number in the organisation
     seen_version: int | None
     status: Status
     forecast: Forecast
@@ -64,8 +65,10 @@ class UpdateResult:
     changed_meanwhile_by: str = ""
 
 
-def parse_submission(data: Any, author: Principal, activity_key: str = "") -> UpdateRequest:
-    """The inputs of an update card, as a client sends them. Raises UpdateRefused(INVALID)."""
+def parse_submission(organisation_id: int, data: Any, author: Principal,
+                     activity_key: str = "") -> UpdateRequest:
+    """The inputs of an update card, as a client sends them (`assignment_id` is the
+    assignment's number in the organisation). Raises UpdateRefused(INVALID)."""
     if not isinstance(data, dict):
         raise UpdateRefused(Refusal.INVALID, field="data")
 
@@ -112,13 +115,14 @@ def parse_submission(data: Any, author: Principal, activity_key: str = "") -> Up
         # The reports explain every deviation; so must the update.
         raise UpdateRefused(Refusal.INVALID, field="comment_required")
     assert assignment_id is not None
-    return UpdateRequest(assignment_id, version, status, forecast, due, comment, author,
-                         activity_key)
+    return UpdateRequest(organisation_id, assignment_id, version, status, forecast, due,
+                         comment, author, activity_key)
 
 
 def apply_update(engine: Engine, request: UpdateRequest) -> UpdateResult:
     now = datetime.now(UTC)
-    with write_session(engine) as s:
+    org = request.organisation_id
+    with write_session(engine, org) as s:
         if request.activity_key:
             # Claimed first, in the same transaction: a retried activity finds it and stops.
             if s.get(ProcessedActivity, request.activity_key) is not None:
@@ -129,13 +133,14 @@ def apply_update(engine: Engine, request: UpdateRequest) -> UpdateResult:
             except IntegrityError:
                 raise UpdateRefused(Refusal.REPLAYED) from None
         row = s.execute(
-            select(Assignment).where(Assignment.id == request.assignment_id).with_for_update()
+            select(Assignment).where(Assignment.organisation_id == org,
+                                     Assignment.number == request.number).with_for_update()
         ).scalar_one_or_none()
-        if row is None:
+        if row is None:  # also another organisation's number: refused like an unknown one
             raise UpdateRefused(Refusal.NOT_FOUND)
-        if not may_update(s, request.author.user_id, row.unit_id):
+        if not may_update(s, org, request.author.user_id, row.unit_id):
             unit = s.get(Unit, row.unit_id)
-            managers = [m.user_name or m.user_id for m in unit_managers(s, row.unit_id)]
+            managers = [m.user_name or m.user_id for m in unit_managers(s, org, row.unit_id)]
             raise UpdateRefused(Refusal.NOT_ALLOWED, managers=managers,
                                 unit=unit.name if unit else "")
         stale = request.seen_version is not None and request.seen_version != row.version
@@ -162,15 +167,16 @@ def apply_update(engine: Engine, request: UpdateRequest) -> UpdateResult:
         row.updated_at = now
         s.add(
             StatusComment(
+                organisation_id=org,
                 assignment_id=row.id,
                 text=request.comment,
-                author=request.author.user_name or request.author.user_id,
+                author=(request.author.user_name or request.author.user_id)[:300],
                 author_id=request.author.user_id,
                 changes="; ".join(f"{n}: {old or '–'} → {new}" for n, old, new in changes),
                 created_at=now,
             )
         )
-    with write_session(engine) as s:
-        view = get_assignment(s, request.assignment_id)
+    with session(engine, org) as s:
+        view = get_assignment(s, org, request.number)
     assert view is not None
     return UpdateResult(view, changes, stale, changed_by)

@@ -177,13 +177,23 @@ def postgres_server() -> Iterator[str]:
         server.stop()
 
 
+# The role the tests' bot connects as: an ordinary owner, neither superuser nor BYPASSRLS,
+# so PostgreSQL's row-level security applies to every test as it does in production.
+APP_ROLE = "laget_app"
+
+
 def create_database(admin: Engine, name: str, template: str | None = None) -> str:
-    """CREATE DATABASE (from `template` if given) through an AUTOCOMMIT engine on the
-    server; returns the new database's URL."""
+    """CREATE DATABASE (from `template` if given) owned by APP_ROLE, through an AUTOCOMMIT
+    engine on the server; returns the URL that connects to it as APP_ROLE."""
     clone = f' TEMPLATE "{template}"' if template else ""
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"{clone}'))
-    return admin.url.set(database=name).render_as_string(hide_password=False)
+        exists = conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"),
+                              {"r": APP_ROLE}).first()
+        if not exists:
+            conn.execute(text(f'CREATE ROLE "{APP_ROLE}" LOGIN NOSUPERUSER NOBYPASSRLS'))
+        conn.execute(text(f'CREATE DATABASE "{name}"{clone} OWNER "{APP_ROLE}"'))
+    return admin.url.set(database=name, username=APP_ROLE, password=None).render_as_string(
+        hide_password=False)
 
 
 def drop_database(admin: Engine, name: str) -> None:

@@ -11,6 +11,7 @@ from botbuilder.core import ConversationState, MemoryStorage, MessageFactory
 from fake_channel import FakeChannel, fake_channel, rate_violations
 
 from bot.adapter import LagetAdapter
+from bot.connector import retry_after_seconds
 from bot.proactive import (
     CONVERSATION_LIMITS,
     GONE,
@@ -19,7 +20,6 @@ from bot.proactive import (
     ProactiveSender,
     RateLimiter,
     backoff_delay,
-    retry_after_seconds,
 )
 from config import Settings
 

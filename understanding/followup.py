@@ -64,6 +64,11 @@ def resolve(question: Question, context: Context | None, now: datetime) -> Quest
         return previous.with_(as_text=True, page=context.page)
     if question.intent is Intent.NTH:
         return _nth(question, context)
+    if question.subject_only and not _subject(previous) and previous.intent in (
+            Intent.FINANCE, Intent.BUDGET, Intent.INDICATORS) and previous.form in (
+            Form.UNIT, Form.DETAIL, Form.LIST, Form.CHANGE):
+        # the answer to "which unit?": the question that was waiting for it
+        return previous.with_(units=_subject(question), page=1)
     if question.follow_up:
         if not _subject(previous) and context.units:
             # after a ranking, "its" is the unit it put first

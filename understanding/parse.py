@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -543,12 +544,45 @@ class _Decider:
         if name == "subscribe":
             if self._only(segments=rest) and self.f.cue("subscriptions"):
                 return Question(Intent.SUBSCRIPTIONS)
-            return Question(Intent.SUBSCRIBE, rest=self._rest_after(first)[:500])
+            return self._subscribe(self._rest_after(first)[:500])
         if name == "unsubscribe":
             return Question(Intent.UNSUBSCRIBE, rest=self._rest_after(first)[:500])
         if name == "snooze":
             return self._snooze(first)
         return self._update(first)
+
+    def _subscribe(self, rest: str) -> Question:
+        """The options as typed (`rest`), the units their words name (none = all) and the
+        words that name none (`unmatched`: the dialogs refuse those)."""
+        from understanding.subscription import SubscriptionError, subscription_parts
+
+        question = Question(Intent.SUBSCRIBE, rest=rest)
+        try:
+            options, indicators = subscription_parts(rest, self.u.lexicons)
+        except SubscriptionError:
+            return question  # the dialogs parse again and word the refusal
+        units: list[int] = []
+        unknown: list[str] = []
+        conjunctions = {w for lex in self.u.lexicons for w in lex.words("conjunctions")}
+        for words in options.unit_words:
+            found = self._units_named(words, conjunctions)
+            if found:
+                units.extend(u for u in found if u not in units)
+            else:
+                unknown.append(words)
+        return question.with_(units=tuple(units), unmatched=tuple(unknown),
+                              with_indicators=indicators)
+
+    def _units_named(self, words: str, conjunctions: set[str]) -> list[int]:
+        """One unit ("Stab och planering"), or several joined by a conjunction ("IT och
+        HR")."""
+        unit_id, _ = self.u.find_unit(words, self.catalog)
+        if unit_id is not None:
+            return [unit_id]
+        parts = [p for p in re.split(r"\s+(?:" + "|".join(map(re.escape, conjunctions))
+                                     + r")\s+", words, flags=re.IGNORECASE) if p.strip()]
+        found = [self.u.find_unit(p, self.catalog)[0] for p in parts] if len(parts) > 1 else []
+        return [u for u in found if u is not None] if found and None not in found else []
 
     def _snooze(self, first: Match) -> Question:
         """'snooza två veckor', 'remind me in 2 weeks', 'torkuta viikko': a week by default."""

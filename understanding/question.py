@@ -11,6 +11,8 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
+from storage.filters import AssignmentFilter
+
 
 class Intent(StrEnum):
     HELP = "help"
@@ -21,6 +23,7 @@ class Intent(StrEnum):
     ASSIGNMENTS = "assignments"  # list, count or one assignment's details
     INDICATORS = "indicators"  # key figures (nyckeltal)
     UPDATE = "update"  # open the update card
+    SUBMIT_UPDATE = "submit_update"  # an update card's inputs (never from words)
     MY_ASSIGNMENTS = "my_assignments"
     SUBSCRIBE = "subscribe"
     UNSUBSCRIBE = "unsubscribe"
@@ -78,28 +81,6 @@ class Judgement(StrEnum):
 
 
 @dataclass(frozen=True)
-class AssignmentFilter:
-    """Every way the assignments can be narrowed; empty = no narrowing. Statuses and forecasts
-    are the storage.domain values ("started", "deviation" …); `open_only` = not completed."""
-
-    unit_ids: tuple[int, ...] = ()
-    numbers: tuple[int, ...] = ()  # the organisation's assignment numbers (#N)
-    statuses: tuple[str, ...] = ()
-    forecasts: tuple[str, ...] = ()
-    kinds: tuple[str, ...] = ()  # as stored ("Uppdrag", "Nämndinitiativ", "Nyckelmål" …)
-    goal_areas: tuple[str, ...] = ()  # as stored
-    overdue: bool = False
-    open_only: bool = False
-    due_from: date | None = None  # inclusive
-    due_to: date | None = None  # inclusive
-    words: tuple[str, ...] = ()  # title words that must all match (already normalised)
-
-    @property
-    def empty(self) -> bool:
-        return self == AssignmentFilter()
-
-
-@dataclass(frozen=True)
 class Question:
     intent: Intent
     form: Form = Form.LIST
@@ -117,6 +98,7 @@ class Question:
     indicators: tuple[int, ...] = ()
     judgement: Judgement | None = None
     by_gender: bool = False
+    with_indicators: bool = False  # subscribe: the digest also tells indicator news
     # Paging and follow-ups
     page: int = 1
     nth: int | None = None
@@ -217,8 +199,8 @@ def _check_types(q: Question) -> None:
         raise ValueError("budget_line must be a short string")
     if q.language is not None and q.language not in ("sv", "en", "fi"):
         raise ValueError("unknown language")
-    for flag in (q.as_text, q.follow_up, q.subject_only, q.by_gender, q.filter.overdue,
-                 q.filter.open_only):
+    for flag in (q.as_text, q.follow_up, q.subject_only, q.by_gender, q.with_indicators,
+                 q.filter.overdue, q.filter.open_only):
         if not isinstance(flag, bool):
             raise ValueError("flags must be booleans")
 

@@ -32,10 +32,14 @@ from understanding.normalize import MAX_CHARS, clean
 class SubscriptionError(ValueError):
     """A refused option. code: time_invalid | lead_out_of_range | frequency_conflict."""
 
-    def __init__(self, code: str, **details: Any) -> None:
+    def __init__(self, code: str, **params: Any) -> None:
         super().__init__(code)
         self.code = code
-        self.details = details
+        self.params = params  # for the wording: {limit}, {value}
+
+    @property
+    def details(self) -> dict[str, Any]:
+        return self.params
 
 
 def parse_time_of_day(text: str) -> str:
@@ -82,6 +86,7 @@ class _Grammar:
         self.weekly = re.compile(rf"{b}(?:{_alt(words('weekly'))}){e}", flags)
         self.daily = re.compile(rf"{b}(?:{_alt(words('daily'))}){e}", flags)
         self.all_units = re.compile(rf"{b}(?:{_alt(words('all_units'))}){e}", flags)
+        self.indicators = re.compile(rf"{b}(?:{_alt(words('with_indicators'))}){e}", flags)
         self.filler = {w.casefold() for w in words("filler")}
         self.split = re.compile(r"\s*(?:,|;|\s&\s|\s\+\s)\s*")
 
@@ -94,6 +99,13 @@ def _grammar(lexicons: tuple[Lexicon, ...]) -> _Grammar:
 def parse_subscription(text: str, lexicons: Sequence[Lexicon] | None = None
                        ) -> SubscriptionOptions:
     """Options and unit words; SubscriptionError for values out of range."""
+    return subscription_parts(text, lexicons)[0]
+
+
+def subscription_parts(text: str, lexicons: Sequence[Lexicon] | None = None
+                       ) -> tuple[SubscriptionOptions, bool]:
+    """The options, and whether the digest should also tell indicator news ("med
+    nyckeltal", "with indicators", "tunnusluvuilla")."""
     g = _grammar(tuple(lexicons) if lexicons is not None else load_all())
     rest = " " + clean(text[: MAX_CHARS * 2]) + " "
     values: dict[str, Any] = {}
@@ -129,9 +141,13 @@ def parse_subscription(text: str, lexicons: Sequence[Lexicon] | None = None
             raise SubscriptionError("lead_out_of_range", limit=MAX_LEAD_DAYS, value=days)
     lead = int(values.get("lead_days", DEFAULT_LEAD_DAYS))
     values.setdefault("long_lead_days", max(DEFAULT_LONG_LEAD_DAYS, lead))
+    with_indicators = False
+    while m := g.indicators.search(rest):
+        with_indicators = True
+        take(m)
     while m := g.all_units.search(rest):
         take(m)
     kept = [w for w in rest.split() if w.casefold() not in g.filler]
     unit_text = " ".join(kept).strip(" .,;:!?")
     parts = [p.strip(" .,;:!?") for p in g.split.split(unit_text)] if unit_text else []
-    return SubscriptionOptions(unit_words=[p for p in parts if p], **values)
+    return SubscriptionOptions(unit_words=[p for p in parts if p], **values), with_indicators

@@ -89,3 +89,10 @@ def test_a_full_question_is_not_a_follow_up() -> None:
     q = ask("vilka uppdrag är slutförda?", context_of("prognos för IT"))
     assert q.intent is Intent.ASSIGNMENTS and q.filter == AssignmentFilter(
         statuses=("completed",))
+
+
+def test_a_unit_answers_the_question_that_asked_for_one() -> None:
+    waiting = Context(ask("vad är prognosen?"), (), 1, NOW)
+    assert waiting.question.units == ()
+    q = ask("IT", waiting)
+    assert (q.intent, q.form, q.units) == (Intent.FINANCE, Form.UNIT, (IT,))

@@ -186,3 +186,13 @@ def test_every_teams_command_is_understood_in_english_and_swedish() -> None:
             english, svenska = ask(cmd["title"]), ask(sv_title)
             assert english.intent is not Intent.UNKNOWN, cmd["title"]
             assert (svenska.intent, svenska.form) == (english.intent, english.form), sv_title
+
+
+def test_subscribe_names_its_units() -> None:
+    q = ask("prenumerera IT, Stab veckovis måndag kl 9 med nyckeltal")
+    assert (q.units, q.unmatched, q.with_indicators) == ((7, 5), (), True)
+    q = ask("subscribe IT and HR weekly")
+    assert q.units == (7, 3)
+    q = ask("tilaa Kulttuuritoimi viikoittain")
+    assert q.units == () and q.unmatched == ("Kulttuuritoimi",)
+    assert ask("prenumerera alla enheter dagligen").units == ()

@@ -1,0 +1,68 @@
+"""How well does Läget understand its users? Runs the labelled question corpora
+(tests/understanding/corpus/*.txt) through the bot's HTTP endpoint, exactly as
+tests/understanding/test_corpus.py does, and prints the share of cases answered correctly per
+kind and language.
+
+    python bench/understanding.py [--lang sv] [--kind follow_up] [--show-failures]
+
+The bot runs in-process on a fresh SQLite database with the demo data and today fixed at
+2025-09-15. A case passes when every turn's reply shows what expected.py computes from the
+demo CSV files and nothing it must not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+for path in (ROOT, ROOT / "tests", ROOT / "tests" / "understanding"):
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))
+
+from botclient import bot_settings, running_bot  # noqa: E402
+from expected import TODAY  # noqa: E402
+from runner import KINDS, LOCALES, CaseResult, accuracy_table, load_cases, run_case  # noqa: E402
+
+
+async def run(langs: list[str], kinds: list[str] | None) -> tuple[list[CaseResult], float]:
+    cases = [c for c in load_cases(langs) if not kinds or c.kind in kinds]
+    with tempfile.TemporaryDirectory(prefix="laget-understanding-") as tmp:
+        settings = bot_settings(f"sqlite:///{Path(tmp) / 'laget.db'}",
+                                fixed_today=TODAY.isoformat())
+        async with running_bot(settings) as client:
+            started = time.perf_counter()
+            results = [await run_case(client, case) for case in cases]
+            return results, time.perf_counter() - started
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--lang", action="append", choices=sorted(LOCALES),
+                        help="only this language (repeatable; default: all)")
+    parser.add_argument("--kind", action="append", choices=KINDS,
+                        help="only this kind of question (repeatable; default: all)")
+    parser.add_argument("--show-failures", action="store_true",
+                        help="print every failing question with what was missing or wrong")
+    args = parser.parse_args(argv)
+    logging.disable(logging.WARNING)  # the bot logs every turn it did not understand
+
+    results, seconds = asyncio.run(run(args.lang or list(LOCALES), args.kind))
+    turns = sum(len(r.turns) for r in results)
+    if args.show_failures:
+        failures = [r for r in results if not r.ok]
+        print(f"Failing cases: {len(failures)}\n")
+        for result in failures:
+            print(result.describe(), end="\n\n")
+    print(accuracy_table(results))
+    print(f"\n{len(results)} cases, {turns} turns in {seconds:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,58 @@
+"""What a handler answers, and the one way an answer becomes an outgoing activity (replies,
+prompts and nudges alike): an Adaptive Card with a plain-text summary, and suggested next
+questions as buttons that carry structured questions, never sentences to parse again."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from botbuilder.core import CardFactory, MessageFactory
+from botbuilder.schema import Activity, CardAction, SuggestedActions
+
+from bot.replies import CardAttachment
+from understanding.question import Question
+
+MAX_SUGGESTIONS = 3
+
+
+@dataclass
+class Answer:
+    text: str
+    card: dict[str, Any] | None = None
+    # What was answered, for follow-ups ("och HR?", "visa fler"): the conversation keeps it.
+    question: Question | None = None
+    # The assignment numbers shown, in display order ("den andra" = the second of these).
+    listed: tuple[int, ...] = ()
+    # The bot asked back: the next message may complete this question (a unit, a choice).
+    awaiting: Question | None = None
+    # Suggested next questions (at most three are shown), as the words that ask them: Teams
+    # supports only imBack for suggested actions, so these are sentences that understanding
+    # reads back to the intended question (tested); card buttons carry structured questions.
+    suggestions: list[str] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def card_activity(text: str, card: dict[str, Any]) -> Activity:
+    """A message with the card and a plain-text summary (notifications, card-less clients)."""
+    plain = CardFactory.adaptive_card(card)
+    activity = MessageFactory.attachment(
+        CardAttachment(content_type=plain.content_type, content=plain.content))
+    activity.text = text
+    return activity
+
+
+def question_value(question: Question) -> dict[str, Any]:
+    """What a button sends back: the structured question (see bot.laget_bot)."""
+    return {"q": question.to_data()}
+
+
+def reply_activity(answer: Answer) -> Activity:
+    activity = (MessageFactory.text(answer.text) if answer.card is None
+                else card_activity(answer.text, answer.card))
+    if answer.suggestions:
+        activity.suggested_actions = SuggestedActions(actions=[
+            CardAction(type="imBack", title=words[:60], value=words[:60])
+            for words in answer.suggestions[:MAX_SUGGESTIONS]
+        ])
+    return activity

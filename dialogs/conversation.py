@@ -1,0 +1,255 @@
+"""One turn of a conversation: a message (typed, or a button's structured question) is
+understood in the conversation's context, dispatched to its command, answered, and the
+context remembered for follow-ups ("och HR?", "visa fler", "den andra").
+
+The context lives in the conversation state (the SQL Storage), so any instance continues it;
+it is forgotten after 30 minutes. A dialog is started only when an answer waits for the user
+(a prompt asking back which unit): then the next message resumes it, and a new question
+typed instead is answered as asked — a prompt never swallows it, and "avbryt" cancels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
+from typing import Any
+
+from botbuilder.core import ConversationState, StatePropertyAccessor, TurnContext
+from botbuilder.dialogs import (
+    ComponentDialog,
+    DialogSet,
+    DialogTurnResult,
+    DialogTurnStatus,
+    PromptOptions,
+    TextPrompt,
+    WaterfallDialog,
+    WaterfallStepContext,
+)
+from botbuilder.schema import Activity
+from sqlalchemy import Engine
+
+from bot.identity import is_authenticated, user_id_of
+from bot.tenancy import organisation_of
+from cards.texts import choose_language, t
+from dialogs.answers import Answer, reply_activity
+from dialogs.catalog import CatalogCache
+from dialogs.commands import Ask, CommandSet
+from storage.db import run
+from storage.organisations import OrganisationView
+from understanding import Context, Understander
+from understanding.catalog import Catalog
+from understanding.question import Intent, Question
+
+CONTEXT_PROPERTY = "LagetContext"
+DIALOG_PROPERTY = "DialogState"
+ASK_BACK = "ask_back"
+MAX_TEXT = 500
+MAX_BUTTON_VALUE = 4000
+
+
+@dataclass(frozen=True)
+class Turn:
+    """What a handler may know about the activity (taken once, from the SDK's objects)."""
+
+    activity: Activity
+    org: OrganisationView
+    today: date
+
+
+def context_to_state(context: Context) -> dict[str, Any]:
+    return {"question": context.question.to_data(), "numbers": list(context.numbers),
+            "page": context.page, "at": context.at.isoformat()}
+
+
+def context_from_state(data: Any) -> Context | None:
+    """The stored context, or None when there is none or it can't be read (then the turn
+    is answered without it rather than failing)."""
+    if not isinstance(data, dict):
+        return None
+    try:
+        return Context(question=Question.from_data(data["question"]),
+                       numbers=tuple(int(n) for n in data.get("numbers") or ())[:100],
+                       page=max(1, int(data.get("page") or 1)),
+                       at=datetime.fromisoformat(data["at"]))
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+class Conversation(ComponentDialog):
+    """The ask-back prompt as a botbuilder dialog, and the turn logic around it."""
+
+    def __init__(self, engine: Engine, commands: CommandSet, understander: Understander,
+                 catalogs: CatalogCache, conversation_state: ConversationState,
+                 today: Callable[[OrganisationView], date],
+                 now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        super().__init__(Conversation.__name__)
+        self._engine = engine
+        self._commands = commands
+        self._understander = understander
+        self._catalogs = catalogs
+        self._today = today
+        self._now = now
+        self._context: StatePropertyAccessor = conversation_state.create_property(
+            CONTEXT_PROPERTY)
+        self._dialog_state = conversation_state.create_property(DIALOG_PROPERTY)
+        self.add_dialog(TextPrompt(ASK_BACK + "_prompt"))
+        self.add_dialog(WaterfallDialog(ASK_BACK, [self._prompt_step, self._resume_step]))
+        self.initial_dialog_id = ASK_BACK
+
+    # --- building the ask --------------------------------------------------------------------
+
+    @property
+    def understander(self) -> Understander:
+        return self._understander
+
+    def ask_for(self, context: TurnContext, question: Question,
+                payload: dict[str, Any] | None = None) -> Ask:
+        """Everything a command may know about the question and who asks it (the catalog
+        is added where the database is read: answer())."""
+        activity = context.activity
+        org = organisation_of(context)
+        sender = activity.from_property
+        conversation = activity.conversation
+        key = ""
+        if payload is not None and activity.id:
+            key = f"{activity.channel_id}:{conversation.id if conversation else ''}:{activity.id}"
+        return Ask(
+            question=question,
+            lang=choose_language(activity.locale, question.language, org.language,
+                                 org.languages),
+            today=self._today(org),
+            engine=self._engine,
+            org=org,
+            user_id=user_id_of(activity, is_authenticated(activity)),
+            user_name=((sender.name or "") if sender else "")[:300],
+            conversation_id=conversation.id if conversation else "",
+            conversation_type=(conversation.conversation_type or "") if conversation else "",
+            payload=payload,
+            activity_key=key,
+        )
+
+    async def answer(self, ask: Ask) -> Answer:
+        return await run(self._engine, self._dispatch, ask)
+
+    def _dispatch(self, ask: Ask) -> Answer:
+        if ask.catalog is None:
+            ask = replace(ask, catalog=self._catalogs.get(ask.org))
+        return self._commands.dispatch(ask)
+
+    def catalog(self, org: OrganisationView) -> Catalog:
+        return self._catalogs.get(org)
+
+    # --- a message ---------------------------------------------------------------------------
+
+    async def on_message(self, context: TurnContext) -> None:
+        activity = context.activity
+        button = activity.value if isinstance(activity.value, dict) else None
+        dialogs = DialogSet(self._dialog_state)
+        dialogs.add(self)
+        dialog_context = await dialogs.create_context(context)
+        if button is not None and "q" in button:
+            question = self._button_question(button)
+            if dialog_context.active_dialog is not None:
+                await dialog_context.cancel_all_dialogs()  # a button answers it instead
+            if question is None:
+                await context.send_activity(t(choose_language(activity.locale, None),
+                                              "invalid_button"))
+                return
+            await self._answer_and_send(context, dialog_context, question, None)
+            return
+        if dialog_context.active_dialog is not None:
+            result = await dialog_context.continue_dialog()
+            if result.status != DialogTurnStatus.Empty:
+                return
+        question, ctx = await self._understand(context)
+        await self._answer_and_send(context, dialog_context, question, ctx)
+
+    @staticmethod
+    def _button_question(value: dict[str, Any]) -> Question | None:
+        """A card button's structured question; None for anything forged or malformed."""
+        try:
+            question = Question.from_data(value["q"])
+        except (ValueError, TypeError):
+            return None
+        if question.intent is Intent.SUBMIT_UPDATE:
+            return None  # only the update card's own submission may save
+        return question
+
+    async def _understand(self, context: TurnContext) -> tuple[Question, Context | None]:
+        org = organisation_of(context)
+        stored = context_from_state(await self._context.get(context))
+        text = (context.activity.text or "")[:MAX_TEXT]
+        catalog = await run(self._engine, self._catalogs.get, org)
+        question = self._understander.understand(text, catalog, self._today(org), stored,
+                                                 self._now())
+        return question, stored
+
+    async def _answer_and_send(self, context: TurnContext, dialog_context: Any,
+                               question: Question, stored: Context | None) -> None:
+        answer = await self.answer(self.ask_for(context, question))
+        await self._remember(context, answer, stored)
+        if answer.awaiting is not None:
+            await dialog_context.begin_dialog(self.id, answer)
+            return
+        await context.send_activity(reply_activity(answer))
+
+    async def _remember(self, context: TurnContext, answer: Answer,
+                        stored: Context | None) -> None:
+        """What the next message may follow up: the question answered (or, when the bot
+        asked back, the one waiting for its unit) and the list shown. A turn that answered
+        nothing to follow leaves the context as it was, and writes nothing."""
+        question = answer.awaiting or answer.question
+        if question is None and stored is not None and answer.listed:
+            question = stored.question
+        if question is None:
+            return
+        remembered = Context(question=question.with_(alternatives=(), as_text=False),
+                             numbers=answer.listed or (stored.numbers if stored else ()),
+                             page=question.page, at=self._now())
+        await self._context.set(context, context_to_state(remembered))
+
+    # --- the ask-back prompt -----------------------------------------------------------------
+
+    async def _prompt_step(self, step: WaterfallStepContext) -> DialogTurnResult:
+        answer: Answer = step.options
+        return await step.prompt(ASK_BACK + "_prompt",
+                                 PromptOptions(prompt=reply_activity(answer)))
+
+    async def _resume_step(self, step: WaterfallStepContext) -> DialogTurnResult:
+        """The reply to the prompt: a unit completes the pending question (followup.resolve
+        uses the context's `pending`); a new question is answered as asked."""
+        question, stored = await self._understand(step.context)
+        if question.intent is Intent.CANCEL:
+            await step.context.send_activity(
+                t(self.ask_for(step.context, question).lang, "cancelled"))
+            await self._context.delete(step.context)
+            return await step.end_dialog()
+        answer = await self.answer(self.ask_for(step.context, question))
+        await self._remember(step.context, answer, stored)
+        if answer.awaiting is not None:
+            return await step.replace_dialog(ASK_BACK, answer)
+        await step.context.send_activity(reply_activity(answer))
+        return await step.end_dialog()
+
+    # --- card actions ------------------------------------------------------------------------
+
+    async def card_action(self, context: TurnContext, verb: str,
+                          data: dict[str, Any]) -> Answer | None:
+        """An update card's Save (Action.Execute invoke, or Action.Submit fallback) or its
+        refresh; None for verbs we don't know."""
+        from cards.update import REFRESH_VERB, UPDATE_VERB
+        from understanding.question import AssignmentFilter, Form
+
+        if verb == UPDATE_VERB:
+            return await self.answer(self.ask_for(context, Question(Intent.SUBMIT_UPDATE),
+                                                  payload=data))
+        if verb == REFRESH_VERB:
+            raw = data.get("assignment_id")
+            if not (isinstance(raw, int) and not isinstance(raw, bool)
+                    or isinstance(raw, str) and raw.isdigit()) or not 0 < int(raw) < 2**31:
+                return None
+            question = Question(Intent.ASSIGNMENTS, Form.DETAIL,
+                                filter=AssignmentFilter(numbers=(int(raw),)))
+            return await self.answer(self.ask_for(context, question))
+        return None
