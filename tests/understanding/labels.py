@@ -81,6 +81,12 @@ def heldout_cases() -> list[Case]:
     return [c for lang in ("sv", "en", "fi") for c in load(HELDOUT_DIR / f"{lang}.txt", "heldout")]
 
 
+def heldout2_cases() -> list[Case]:
+    """The second held-out set (written after tuning, scored before any change for it)."""
+    return [c for lang in ("sv", "en", "fi")
+            for c in load(HERE / "heldout2" / f"{lang}.txt", "heldout2")]
+
+
 # --- labels ---------------------------------------------------------------------------------
 
 
