@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "tests" / "understanding")]
 
 from catalogs import catalog  # noqa: E402
-from labels import corpus_cases, heldout_cases  # noqa: E402
+from labels import corpus_cases, heldout2_cases, heldout_cases  # noqa: E402
 
 from understanding import Understander  # noqa: E402
 from understanding.catalog import AssignmentEntry, Catalog  # noqa: E402
@@ -80,7 +80,8 @@ def main() -> None:
     parser.add_argument("--assignments", type=int, default=20_000)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    questions = [q for c in corpus_cases() + heldout_cases() for q in c.questions]
+    questions = [q for c in corpus_cases() + heldout_cases() + heldout2_cases()
+                 for q in c.questions]
     began = time.perf_counter()
     u = Understander()
     print(f"lexicon index: {time.perf_counter() - began:.3f} s "
