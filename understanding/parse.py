@@ -17,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from understanding import timeexpr
 from understanding.catalog import Catalog
@@ -33,6 +34,9 @@ from understanding.question import (
     Measure,
     Question,
 )
+
+if TYPE_CHECKING:
+    from understanding.followup import Context
 
 DUE_SOON_DAYS = 30
 MAX_NUMBERS = 50  # title matches beyond this are a words filter, not a list of numbers
@@ -97,15 +101,14 @@ class Understander:
     # --- public --------------------------------------------------------------------------
 
     def understand(self, text: str, catalog: Catalog, today: date,
-                   context: object | None = None, now: datetime | None = None) -> Question:
+                   context: Context | None = None, now: datetime | None = None) -> Question:
         """The question, standalone; with a followup.Context, completed from the previous
         turn ("och HR?", "visa fler", "den andra")."""
         question = self._understand(text, catalog, today)
         if context is not None:
-            from understanding.followup import Context, resolve
+            from understanding.followup import resolve  # followup imports nothing from here
 
-            if isinstance(context, Context):
-                return resolve(question, context, now or datetime.now(context.at.tzinfo))
+            return resolve(question, context, now or datetime.now(context.at.tzinfo))
         return question
 
     def entities(self, catalog: Catalog) -> EntityIndex:
@@ -245,7 +248,7 @@ class Understander:
         # det för it" is Swedish, and there "it" can only be the unit
         own = {lex.language for lex in self.lexicons if t.folded in self._stop_words[lex.language]}
         votes: dict[str, int] = defaultdict(int)
-        for other in found_segments(tokens, m, self):
+        for other in _other_languages(tokens, m, self):
             votes[other] += 1
         best = max(votes.values(), default=0)
         return any(votes.get(lang, 0) == best and best > 0 for lang in own)
@@ -263,7 +266,7 @@ class Understander:
         return ranked[0][0] if ranked[0][1] >= 0.5 else None
 
 
-def found_segments(tokens: Sequence[Token], skip: Match, u: Understander) -> list[str]:
+def _other_languages(tokens: Sequence[Token], skip: Match, u: Understander) -> list[str]:
     """The languages of the other words of the question (one vote per word)."""
     out = []
     for i, t in enumerate(tokens):
