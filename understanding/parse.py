@@ -522,7 +522,10 @@ class _Decider:
             return True
         has_subject = bool(question.units or question.filter.unit_ids
                            or question.filter.numbers or question.filter.words)
-        if any(m.has("pronoun") and m not in f.units for m in f.segments) and not has_subject:
+        # a pronoun points back only where nothing is named: "vilka av dem är försenade?",
+        # not "show started assignments that deviate"
+        if any(m.has("pronoun") and m not in f.units for m in f.segments) and not has_subject \
+                and not f.noun:
             return True
         return question.intent is Intent.ASSIGNMENTS and question.form is Form.DETAIL \
             and not question.filter.numbers
@@ -913,7 +916,8 @@ class _Decider:
         if f.cue("total") and not units:
             return Question(Intent.FINANCE, Form.TOTAL)
         question = Question(Intent.FINANCE, Form.UNIT, units=tuple(units),
-                            subject_only=bool(units) and not f.cue(*_FINANCE_CUES, "total"))
+                            subject_only=bool(units) and not f.cue(
+                                *_FINANCE_CUES, *_BALANCE, "total", "rank_max", "rank_min"))
         if not units:
             # "prognos för Kulturförvaltningen": no such unit; offer the nearest names
             strange = " ".join(self._words(self._strange_words()))

@@ -28,7 +28,7 @@ BOUNDS = ("before", "before_after", "by", "by_after", "after", "after_after", "w
 UNITS = ("day", "week", "month", "quarter", "year")
 # The turn of the year is a boundary: "före årsskiftet" ends 31 December, "efter
 # årsskiftet" starts 1 January.
-BOUNDARIES = ("new_year",)
+BOUNDARIES = ("new_year", "christmas")
 TIME_KEYS = RELATIVE + BOUNDS + UNITS + BOUNDARIES
 
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
@@ -267,6 +267,9 @@ def _point_bare(a: _Atoms, i: int, today: date) -> TimeMatch | None:
     if (end := a.word(i, "new_year")) is not None:
         return TimeMatch(i, end, date(today.year + 1, 1, 1), date(today.year, 12, 31),
                          "boundary")
+    if (end := a.word(i, "christmas")) is not None:  # a day: "före jul" ends 23 December
+        eve = date(today.year, 12, 24)
+        return TimeMatch(i, end, eve, eve, "day")
     text = tokens[i].text
     try:
         if m := _ISO.match(text):

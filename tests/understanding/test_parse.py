@@ -64,12 +64,34 @@ PHRASINGS = [
     ("which unit is furthest over budget", "finance_rank by=deficit"),
     ("hur går det för it", "forecast unit=IT"),
     ("vem har hand om turistbyrån?", "detail title=Turistbyrån"),
+    # found by reading unlabelled questions (see docs/understanding.md)
+    ("Hur många uppdrag är kvar att göra?", "count status=open"),
+    ("How many assignments are left?", "count status=open"),
+    ("Kuinka monta tehtävää on jäljellä?", "count status=open"),
+    ("How much has IT spent so far?", "forecast unit=IT"),
+    ("Paljonko IT on käyttänyt tähän mennessä?", "forecast unit=IT"),
+    ("Vilka enheter har positiv prognos?", "finance_units which=surplus"),
+    ("Vem har sämst prognos?", "finance_rank by=deficit"),
+    ("Who has the worst forecast?", "finance_rank by=deficit"),
+    ("Kenellä on huonoin ennuste?", "finance_rank by=deficit"),
+    ("Vilka uppdrag förfaller innan jul?", "list status=open due_to=2025-12-23"),
+    ("What is due before Christmas?", "list status=open due_to=2025-12-23"),
+    ("Mitä erääntyy ennen joulua?", "list status=open due_to=2025-12-23"),
+    ("Show started assignments that deviate", "list status=started forecast=deviation"),
+    ("Mitä integraatiostrategialle kuuluu?", "detail title=Integrationsstrategin"),
+    ("Vad är läget?", "summary"),
 ]
 
 
 @pytest.mark.parametrize(("text", "label"), PHRASINGS)
 def test_phrasings(text: str, label: str) -> None:
     assert check(ask(text), label) == []
+
+
+def test_a_finance_word_is_more_than_a_subject() -> None:
+    assert not ask("Hur stort är överskottet för IT?").subject_only
+    assert ask("IT").subject_only
+    assert ask("entä HR:n budjetti verrattuna IT:hen").units == (3, 7)
 
 
 def test_a_unit_alone_asks_for_its_figures() -> None:
