@@ -329,7 +329,10 @@ class EntityIndex:
                     concept_units[name].add(unit_id)
         for unit_id, keys in keys_of.items():
             for key, weight in keys.items():
-                self.trie.add(key, Payload("unit", unit_id, None, weight))
+                # names of several words inflect in their last word ("Kaupunginkanslian
+                # palvelujen", "Talous- ja henkilöstöpalveluiden"): stems as well
+                self.trie.add(key, Payload("unit", unit_id, None, weight),
+                              self._stemmers if " " in key else ())
         for name, unit_ids in concept_units.items():
             for unit_id in unit_ids:
                 for lex, phrase in concepts[name]:

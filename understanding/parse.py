@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
 DUE_SOON_DAYS = 30
 MAX_NUMBERS = 50  # title matches beyond this are a words filter, not a list of numbers
-_LEXICON_PRIORITY = {"stop": 0.3, "polite": 0.4, "conj": 0.3}
+_LEXICON_PRIORITY = {"stop": 0.3, "polite": 0.4, "conj": 0.3, "pronoun": 0.3, "neg": 0.5}
 _COMMANDS = ("subscribe", "unsubscribe", "subscriptions", "reminders_off", "reminders_on",
              "snooze", "update", "my_assignments", "cancel")
 _FINANCE_CUES = ("finance", "forecast", "budget")
@@ -525,7 +525,7 @@ class _Decider:
         # a pronoun points back only where nothing is named: "vilka av dem är försenade?",
         # not "show started assignments that deviate"
         if any(m.has("pronoun") and m not in f.units for m in f.segments) and not has_subject \
-                and not f.noun:
+                and not (f.noun or f.kinds or f.kind_concepts):
             return True
         return question.intent is Intent.ASSIGNMENTS and question.form is Form.DETAIL \
             and not question.filter.numbers

@@ -130,6 +130,19 @@ def test_budget_questions() -> None:
     assert ask("budget för IT 2025").intent is Intent.FINANCE
 
 
+def test_other_organisations() -> None:
+    q = ask("kaupunginkanslian palvelujen budjetti 2025", "lovisa")  # an inflected alias
+    assert (q.intent, q.units, q.year) == (Intent.BUDGET, (2,), 2025)
+    q = ask("Talous- ja henkilöstöpalveluiden henkilöstökulut 2025", "lovisa")
+    assert (q.units, q.budget_line, q.unmatched) == ((4,), "personalkostnader", ())
+    q = ask("hur många särskilda uppdrag finns det?", "nykoping")
+    assert (q.form, q.filter.kinds, q.follow_up) == (Form.COUNT, ("Särskilt uppdrag",), False)
+    q = ask("hur många nyckelmål är inte rapporterade?", "lovisa")
+    assert (q.filter.statuses, q.filter.kinds) == (("not_reported",), ("Nyckelmål",))
+    q = ask("Vilka nyckeltal har HR-avdelningen?", "nykoping")
+    assert (q.intent, q.units) == (Intent.INDICATORS, (3,))
+
+
 def test_indicator_questions() -> None:
     q = ask("which indicators are worse than comparable municipalities?", "nykoping")
     assert (q.intent, q.judgement) == (Intent.INDICATORS, "worse_than_comparison")
