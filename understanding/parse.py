@@ -794,10 +794,20 @@ class _Decider:
         return [i for i in self._title_words(self.f.leftover) if i not in self._title_matched]
 
     def _best_numbers(self, hits: list[TitleHit]) -> tuple[int, ...]:
-        """The hits close to the best: one when it stands out, several when they tie."""
+        """The hits close to the best: one when it stands out, several when they tie; with
+        words joined by a conjunction ("trygghetskameror och hyresgarantier") the best for
+        each of them."""
         top = hits[0].score
         near = [h for h in hits if h.score >= top * 0.85 and h.tokens >= hits[0].tokens]
-        return tuple(h.number for h in (near or hits[:1])[:MAX_NUMBERS])
+        numbers = [h.number for h in (near or hits[:1])]
+        if any(m.has("conj") for m in self.f.segments):
+            for index in sorted(self._title_matched):
+                best = next((h for h in hits if index in h.tokens), None)
+                if best is not None and not best.tokens & hits[0].tokens \
+                        and best.score >= top * 0.7:
+                    numbers.extend(h.number for h in hits if h.tokens == best.tokens
+                                   and h.score >= best.score * 0.85)
+        return tuple(dict.fromkeys(numbers))[:MAX_NUMBERS]
 
     # --- assignments ---------------------------------------------------------------------
 

@@ -80,7 +80,14 @@ PHRASINGS = [
     ("Show started assignments that deviate", "list status=started forecast=deviation"),
     ("Mitä integraatiostrategialle kuuluu?", "detail title=Integrationsstrategin"),
     ("Vad är läget?", "summary"),
+    ("kan du visa mig stabens uppdrag som ska va klara i okt",
+     'list unit="Stab och planering" status=open due_from=2025-10-01 due_to=2025-10-31'),
 ]
+
+
+def test_titles_joined_by_and_are_each_found() -> None:
+    assert ask("trygghetskameror och hyresgarantier").filter.numbers == (6, 19)
+    assert set(ask("uppdrag om välfärdsbrott och krisberedskap").filter.numbers) == {8, 30, 31}
 
 
 @pytest.mark.parametrize(("text", "label"), PHRASINGS)
