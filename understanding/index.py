@@ -32,7 +32,7 @@ from understanding.matching import (
     Variants,
     nearest,
 )
-from understanding.normalize import Token, fold, tokenize
+from understanding.normalize import Token, fold, is_number, tokenize
 from understanding.timeexpr import TIME_KEYS
 
 # A title word in more assignments than this narrows a search but does not start one: with
@@ -139,7 +139,7 @@ class TitleIndex:
             parts = [token.text] + (token.text.split("-") if "-" in token.text else [])
             for part in parts:
                 part = part.strip("-:")
-                if len(part) >= 2 and not part.isdigit() and fold(part) not in self.stopwords:
+                if len(part) >= 2 and not is_number(part) and fold(part) not in self.stopwords:
                     words.append(part)
         return words
 
@@ -162,7 +162,7 @@ class TitleIndex:
     def stems_for(self, token: Token) -> dict[str, float]:
         """Title stems a query word stands for, with how sure that is."""
         text = token.text.split(":")[0]
-        if len(text) < 2 or text.isdigit():
+        if len(text) < 2 or is_number(text):
             return {}
         key = fold(stem(self.stemmer, text)) if text.isalpha() else fold(text)
         found: dict[str, float] = {}
@@ -384,7 +384,7 @@ class EntityIndex:
                 for part in {token.text, *token.text.split("-")}:
                     part = part.strip("-:.")
                     folded = fold(part)
-                    if (len(part) < 3 or part.isdigit() or folded in lexicon_index.stopwords
+                    if (len(part) < 3 or is_number(part) or folded in lexicon_index.stopwords
                             or (folded in lexicon_index.single_words and not cue_words)):
                         continue
                     words[folded] = part

@@ -32,13 +32,18 @@ class Token:
 
     @property
     def is_number(self) -> bool:
-        return self.text.isdigit()
+        return is_number(self.text)
 
 
 @dataclass(frozen=True, slots=True)
 class Text:
     original: str  # NFC, whitespace collapsed, at most MAX_CHARS
     tokens: tuple[Token, ...]
+
+
+def is_number(text: str) -> bool:
+    """ASCII digits only: "¹" and "²" are digits to str.isdigit() but no int()."""
+    return text.isascii() and text.isdigit()
 
 
 def fold(text: str) -> str:

@@ -24,7 +24,7 @@ from understanding.catalog import Catalog
 from understanding.index import EntityIndex, LexiconIndex, TitleHit, entity_index
 from understanding.lexicon import Lexicon, load_all
 from understanding.matching import FUZZY, Match, Payload, segment
-from understanding.normalize import Text, Token, fold, tokenize
+from understanding.normalize import Text, Token, fold, is_number, tokenize
 from understanding.question import (
     AssignmentFilter,
     Balance,
@@ -180,9 +180,9 @@ class Understander:
         extra: list[Match] = [Match(tm.start, tm.end, (Payload("timex", tm),), 1.0)
                               for tm in times]
         for i, t in enumerate(tokens):
-            if t.text.startswith("#") and t.text[1:].isdigit():
+            if t.text.startswith("#") and is_number(t.text[1:]):
                 extra.append(Match(i, i + 1, (Payload("ref", int(t.text[1:])),), 1.0))
-            elif t.text.isdigit():
+            elif is_number(t.text):
                 value = int(t.text)
                 kind = "year" if 1900 <= value <= 2200 and len(t.text) == 4 else "int"
                 extra.append(Match(i, i + 1, (Payload(kind, value),), 1.0))
@@ -234,9 +234,9 @@ class Understander:
         found.leftover = [i for i in range(len(tokens)) if i not in covered]
         # Numbers are numbers whatever else they were read as ("3" after "målområde")
         found.ints = [(int(t.text), i) for i, t in enumerate(tokens)
-                      if t.text.isdigit() and len(t.text) <= 3]
+                      if is_number(t.text) and len(t.text) <= 3]
         found.years = [int(t.text) for t in tokens
-                       if t.text.isdigit() and len(t.text) == 4 and 1900 <= int(t.text) <= 2200]
+                       if is_number(t.text) and len(t.text) == 4 and 1900 <= int(t.text) <= 2200]
         return found
 
     def _pronoun_not_unit(self, tokens: Sequence[Token], m: Match) -> bool:
@@ -759,7 +759,7 @@ class _Decider:
     def _title_words(self, indexes: Sequence[int]) -> list[int]:
         f = self.f
         return [i for i in indexes if not f.tokens[i].text.startswith("#")
-                and not f.tokens[i].text.isdigit()
+                and not is_number(f.tokens[i].text)
                 and f.tokens[i].folded not in self.u.index.stopwords]
 
     def _concept_terms(self, after: int = 0) -> list[tuple[int, dict[str, float]]]:

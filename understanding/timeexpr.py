@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from understanding.matching import Match
-from understanding.normalize import Token
+from understanding.normalize import Token, is_number
 
 # Relative expressions, each a whole phrase in the lexicon.
 RELATIVE = ("today", "tomorrow", "this_week", "next_week", "last_week", "this_month",
@@ -93,8 +93,9 @@ class _Atoms:
         return (int(m.values("month")[0]), m.end) if m else None
 
     def number(self, i: int) -> tuple[int, int] | None:
-        if i < len(self.tokens) and self.tokens[i].text.isdigit() and len(self.tokens[i].text) <= 3:
-            return int(self.tokens[i].text), i + 1
+        text = self.tokens[i].text if i < len(self.tokens) else ""
+        if is_number(text) and len(text) <= 3:
+            return int(text), i + 1
         m = self._best(i, "number")
         return (int(m.values("number")[0]), m.end) if m else None
 
@@ -121,7 +122,7 @@ def find(tokens: Sequence[Token], matches: Sequence[Match], today: date) -> list
     found: list[TimeMatch] = []
     i = 0
     while i < len(tokens):
-        if i not in atoms.at and not tokens[i].text[:1].isdigit() \
+        if i not in atoms.at and not is_number(tokens[i].text[:1]) \
                 and not _QUARTER.match(tokens[i].text):
             i += 1  # most words start no time expression: skip the grammar
             continue

@@ -238,3 +238,22 @@ def test_subscribe_names_its_units() -> None:
     q = ask("tilaa Kulttuuritoimi viikoittain")
     assert q.units == () and q.unmatched == ("Kulttuuritoimi",)
     assert ask("prenumerera alla enheter dagligen").units == ()
+
+
+def test_any_text_gives_a_question() -> None:
+    """No input makes understanding fail, and every answer survives the button round trip."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    words = st.sampled_from(["IT", "Stab", "försenade", "och", "inte", "#12", "2025", "13.10.",
+                             "prognos", "the", "second", "entä", "kl", "9", "Q4", "före",
+                             "årsskiftet", "hur", "många", "-", ":", "ICT:n", "🙈", "ä", ""])
+    texts = st.one_of(st.text(max_size=80), st.lists(words, max_size=12).map(" ".join))
+
+    @settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(texts)
+    def check_one(text: str) -> None:
+        q = ask(text)
+        assert Question.from_data(q.to_data()) == q.with_(alternatives=())
+
+    check_one()
