@@ -50,6 +50,8 @@ _JUDGEMENT = {"negative": Judgement.NEGATIVE, "positive": Judgement.POSITIVE,
               "below_target": Judgement.BELOW_TARGET,
               "worse_than_comparison": Judgement.WORSE_THAN_COMPARISON}
 _DETAIL_CUES = ("when", "responsible", "comment", "status_of")
+# time words that name a stretch of time (not "i", "på", "före"): "the last quarter" is time
+_TIME_NOUNS = set(timeexpr.UNITS + timeexpr.RELATIVE + timeexpr.BOUNDARIES)
 
 
 @dataclass
@@ -627,7 +629,10 @@ class _Decider:
             return Question(Intent.MORE, follow_up=True)
         if f.cue("previous") and self._only("cue") and not self._other_cues("previous"):
             return Question(Intent.PREVIOUS, follow_up=True)
-        if f.ordinals and not f.times and not f.units and not f.refs and not self._title_hits():
+        # "den andra" and "when was the first one due?", not "the last quarter"
+        timed = f.times or any(m.has("month") or any(
+            v in _TIME_NOUNS for v in m.values("time")) for m in f.segments)
+        if f.ordinals and not timed and not f.units and not f.refs and not self._title_hits():
             return Question(Intent.NTH, nth=self._nth(f.ordinals[0]), follow_up=True,
                             as_text=f.cue("as_text"))
         for m in f.cues.get("nth_prefix", []):

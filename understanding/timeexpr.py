@@ -261,6 +261,20 @@ def _point(a: _Atoms, i: int, today: date, allow_bare: bool) -> TimeMatch | None
     return TimeMatch(i, post or best.end, best.due_from, best.due_to, best.kind)
 
 
+def _year_after(a: _Atoms, i: int, default: int, today: date) -> tuple[int, int]:
+    """The year a month or quarter is in: written out ("Q4 2025"), said ("Q1 next year",
+    "i mars nästa år"), or the default."""
+    if y := a.year(i):
+        return y
+    for name, year in (("next_year", today.year + 1), ("this_year", today.year)):
+        end = a.word(i, name)
+        if end is None and a.word(i, "in", "on") is not None:
+            end = a.word(a.word(i, "in", "on") or i, name)
+        if end is not None:
+            return year, end
+    return default, i
+
+
 def _point_bare(a: _Atoms, i: int, today: date) -> TimeMatch | None:
     tokens = a.tokens
     if i >= len(tokens):
@@ -285,11 +299,8 @@ def _point_bare(a: _Atoms, i: int, today: date) -> TimeMatch | None:
     except ValueError:
         return None
     if m := _QUARTER.match(text):
-        year = int(m[2]) if m[2] else None
-        end = i + 1
-        if year is None and (y := a.year(end)):
-            year, end = y
-        lo, hi = _quarter(year or today.year, int(m[1]))
+        year, end = (int(m[2]), i + 1) if m[2] else _year_after(a, i + 1, today.year, today)
+        lo, hi = _quarter(year, int(m[1]))
         return TimeMatch(i, end, lo, hi, "quarter")
     # day + month [+ year]: "13 oktober", "13. lokakuuta", "13th of October"
     if (d := a.day(i)) and (mo := a.month(d[1]) or a.month(d[1] + 1)):
@@ -309,17 +320,19 @@ def _point_bare(a: _Atoms, i: int, today: date) -> TimeMatch | None:
             except ValueError:
                 return None
             return TimeMatch(i, end2, day, day, "day")
-        year, end = a.year(end) or (_nearest_year(month, today), end)
+        year, end = _year_after(a, end, _nearest_year(month, today), today)
         return TimeMatch(i, end, date(year, month, 1), _end_of_month(year, month), "month")
     # quarter: "kvartal 4", "fjärde kvartalet", "neljäs neljännes", "4 kvartalet"
     q_end = a.word(i, "quarter")
     if q_end is not None and (n := a.number(q_end)) and 1 <= n[0] <= 4:
-        year, end = a.year(n[1]) or (today.year, n[1])
+        year, end = _year_after(a, n[1], today.year, today)
         lo, hi = _quarter(year, n[0])
         return TimeMatch(i, end, lo, hi, "quarter")
     for pick in (a.ordinal(i), a.number(i)):
+        if pick and pick[0] == -1:
+            pick = (4, pick[1])  # "sista kvartalet", "the last quarter": the year's fourth
         if pick and 1 <= pick[0] <= 4 and (q := a.word(pick[1], "quarter")) is not None:
-            year, end = a.year(q) or (today.year, q)
+            year, end = _year_after(a, q, today.year, today)
             lo, hi = _quarter(year, pick[0])
             return TimeMatch(i, end, lo, hi, "quarter")
     if y := a.year(i):
