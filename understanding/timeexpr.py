@@ -151,6 +151,14 @@ def _relative(a: _Atoms, i: int, today: date) -> TimeMatch | None:
             lo, hi = _relative_range(name, today)
             if best is None or m.end > best.end:
                 best = TimeMatch(i, m.end, lo, hi, "relative")
+            if name in ("next_year", "this_year"):
+                # "ensi vuoden ensimmäisellä neljänneksellä": the year said before its part
+                part = _point(a, m.end, today.replace(year=lo.year, month=1, day=1), False)
+                if part is not None and part.kind in ("quarter", "month") and part.due_from:
+                    shift = lo.year - part.due_from.year
+                    return TimeMatch(i, part.end, part.due_from.replace(
+                        year=part.due_from.year + shift), part.due_to and part.due_to.replace(
+                        year=part.due_to.year + shift), part.kind)
     return best
 
 

@@ -84,6 +84,8 @@ PHRASINGS = [
      "list status=open due_from=2025-10-01 due_to=2025-12-31"),
     ("What is due in Q1 next year?", "list status=open due_from=2026-01-01 due_to=2026-03-31"),
     ("vad förfaller i mars nästa år?", "list status=open due_from=2026-03-01 due_to=2026-03-31"),
+    ("laske valmiit", "count status=completed"),
+    ("Mitkä tehtävät on saatu valmiiksi?", "list status=completed"),
     ("kan du visa mig stabens uppdrag som ska va klara i okt",
      'list unit="Stab och planering" status=open due_from=2025-10-01 due_to=2025-10-31'),
 ]

@@ -65,6 +65,11 @@ D = date
     ("13 oktober", (D(2025, 10, 13), D(2025, 10, 13))),
     ("October 13", (D(2025, 10, 13), D(2025, 10, 13))),
     ("efter sommaren", (D(2025, 9, 15), D(2025, 12, 31))),
+    ("Q1 next year", (D(2026, 1, 1), D(2026, 3, 31))),
+    ("nästa år i mars", (D(2026, 3, 1), D(2026, 3, 31))),
+    ("ensi vuoden ensimmäisellä neljänneksellä", (D(2026, 1, 1), D(2026, 3, 31))),
+    ("sista kvartalet", (D(2025, 10, 1), D(2025, 12, 31))),
+    ("före jul", (None, D(2025, 12, 23))),
 ])
 def test_expressions(text: str, expected: tuple[date | None, date | None]) -> None:
     assert span(text) == expected
