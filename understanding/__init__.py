@@ -7,7 +7,7 @@ language is data (`lexicon/<lang>.json`), not code.
 
 from understanding.catalog import AssignmentEntry, Catalog, IndicatorEntry, UnitEntry
 from understanding.followup import CONTEXT_TTL, Context, resolve
-from understanding.parse import Understander
+from understanding.parse import Understander, reply_language
 from understanding.question import (
     AssignmentFilter,
     Balance,
@@ -17,6 +17,7 @@ from understanding.question import (
     Measure,
     Question,
 )
+from understanding.subscription import SubscriptionError, parse_subscription, parse_time_of_day
 
 __all__ = [
     "CONTEXT_TTL",
@@ -32,6 +33,10 @@ __all__ = [
     "Measure",
     "Question",
     "UnitEntry",
+    "SubscriptionError",
     "Understander",
+    "parse_subscription",
+    "parse_time_of_day",
+    "reply_language",
     "resolve",
 ]

@@ -23,12 +23,14 @@ _CARRIES = (Intent.ASSIGNMENTS, Intent.FINANCE, Intent.BUDGET, Intent.INDICATORS
 @dataclass(frozen=True)
 class Context:
     """What the previous answer showed. `numbers`: the assignment numbers of its list in
-    display order (the page shown), for "den andra"."""
+    display order (the page shown), for "den andra"; `units`: the units it showed in order
+    (a ranking, "which units …"), for "hur ser dess prognos ut?"."""
 
     question: Question
     numbers: tuple[int, ...] = ()
     page: int = 1
     at: datetime = datetime.min
+    units: tuple[int, ...] = ()  # the units the answer showed, in order (a ranking's first)
 
     def fresh(self, now: datetime) -> bool:
         try:
@@ -45,6 +47,10 @@ def resolve(question: Question, context: Context | None, now: datetime) -> Quest
         if question.intent in _FOLLOW_UPS:
             return Question(Intent.UNKNOWN, language=question.language, follow_up=True,
                             confidence=0.0)
+        if question.intent is Intent.ASSIGNMENTS and question.form is Form.DETAIL \
+                and not question.filter.numbers:
+            # "vem ansvarar för det?" with nothing before it: nothing to point back to
+            return Question(Intent.UNKNOWN, language=question.language, confidence=0.0)
         return question.with_(follow_up=False) if question.follow_up else question
     assert context is not None
     previous = context.question.with_(alternatives=(), unmatched=(), follow_up=False,
@@ -58,7 +64,15 @@ def resolve(question: Question, context: Context | None, now: datetime) -> Quest
         return previous.with_(as_text=True, page=context.page)
     if question.intent is Intent.NTH:
         return _nth(question, context)
+    if question.subject_only and not _subject(previous) and previous.intent in (
+            Intent.FINANCE, Intent.BUDGET, Intent.INDICATORS) and previous.form in (
+            Form.UNIT, Form.DETAIL, Form.LIST, Form.CHANGE):
+        # the answer to "which unit?": the question that was waiting for it
+        return previous.with_(units=_subject(question), page=1)
     if question.follow_up:
+        if not _subject(previous) and context.units:
+            # after a ranking, "its" is the unit it put first
+            previous = previous.with_(units=context.units[:1])
         return _merge(question, previous)
     return question
 
@@ -66,6 +80,12 @@ def resolve(question: Question, context: Context | None, now: datetime) -> Quest
 def _nth(question: Question, context: Context) -> Question:
     numbers = context.numbers
     n = question.nth or 1
+    if not numbers and context.units:  # "den andra" after a ranking: that unit's figures
+        index = len(context.units) - 1 if n >= 1000 else n - 1
+        if 0 <= index < len(context.units):
+            return Question(Intent.FINANCE, Form.UNIT, language=question.language,
+                            units=(context.units[index],), as_text=question.as_text)
+        return question
     if not numbers:
         return question
     index = len(numbers) - 1 if n >= 1000 else n - 1
@@ -76,50 +96,64 @@ def _nth(question: Question, context: Context) -> Question:
                     as_text=question.as_text)
 
 
+def _subject(question: Question) -> tuple[int, ...]:
+    return question.units or question.filter.unit_ids
+
+
 def _merge(question: Question, previous: Question) -> Question:
     """The previous question with what the follow-up names put in its place."""
-    units = question.units or question.filter.unit_ids
-    if previous.intent is Intent.ASSIGNMENTS:
-        new = question.filter
-        flt = previous.filter
-        changes: dict[str, object] = {}
-        for name in ("statuses", "forecasts", "kinds", "goal_areas", "words"):
-            value = getattr(new, name)
-            if value:
-                changes[name] = value
-        if units:
-            changes["unit_ids"] = units
-        if new.numbers and question.intent is Intent.ASSIGNMENTS:
-            changes["numbers"] = new.numbers
-        if new.overdue:
-            changes["overdue"] = True
-        if new.due_from or new.due_to:
-            changes["due_from"], changes["due_to"] = new.due_from, new.due_to
-            changes["open_only"] = new.open_only or flt.open_only
-        if not changes:
-            return question.with_(follow_up=False)
-        form = previous.form if previous.form is not Form.DETAIL else Form.LIST
-        return previous.with_(filter=replace(flt, **changes), form=form, page=1,  # type: ignore[arg-type]
-                              as_text=question.as_text or previous.as_text)
-    if previous.intent in (Intent.FINANCE, Intent.BUDGET, Intent.INDICATORS):
-        changes = {}
-        if units:
-            changes["units"] = units
+    units = _subject(question)
+    keep = {"page": 1, "as_text": question.as_text or previous.as_text}
+    if question.subject_only:  # "och HR?", "bara för Stab", "entä Näringsliv?"
+        if previous.intent is Intent.ASSIGNMENTS:
+            form = Form.LIST if previous.form is Form.DETAIL else previous.form
+            flt = replace(previous.filter, unit_ids=units,
+                          numbers=() if previous.form is Form.DETAIL else previous.filter.numbers)
+            return previous.with_(filter=flt, form=form, **keep)
+        if previous.intent in (Intent.FINANCE, Intent.BUDGET, Intent.INDICATORS):
+            changes: dict[str, object] = {"units": units}
             if previous.intent is Intent.FINANCE:
-                changes["form"] = Form.UNIT
-                changes["measure"] = None
-                changes["balance"] = None
-        if question.year is not None:
-            changes["year"] = question.year
-        if question.years is not None:
-            changes["years"] = question.years
-        if question.budget_line is not None:
-            changes["budget_line"] = question.budget_line
-        if question.indicators:
-            changes["indicators"] = question.indicators
-        if question.judgement is not None:
-            changes["judgement"] = question.judgement
-        if not changes:
-            return question.with_(follow_up=False)
-        return previous.with_(page=1, as_text=question.as_text or previous.as_text, **changes)
+                changes.update(form=Form.UNIT, measure=None, balance=None)
+            return previous.with_(**changes, **keep)
+        return question.with_(follow_up=False)
+    if question.intent is Intent.ASSIGNMENTS and previous.intent is Intent.ASSIGNMENTS:
+        return _merge_filters(question, previous).with_(**keep)
+    if question.intent is Intent.ASSIGNMENTS and question.form is Form.DETAIL \
+            and not question.filter.numbers:
+        return question.with_(follow_up=False)
+    complete = question.intent is Intent.FINANCE and question.form is not Form.UNIT
+    if not units and not complete and _subject(previous) and question.intent in (
+            Intent.FINANCE, Intent.BUDGET, Intent.INDICATORS, Intent.ASSIGNMENTS):
+        # "hur ser dess prognos ut?": another question about the same unit
+        if question.intent is Intent.ASSIGNMENTS:
+            flt = replace(question.filter, unit_ids=_subject(previous))
+            return question.with_(filter=flt, follow_up=False)
+        form = Form.UNIT if question.intent is Intent.FINANCE else question.form
+        return question.with_(units=_subject(previous), form=form, follow_up=False)
     return question.with_(follow_up=False)
+
+
+def _merge_filters(question: Question, previous: Question) -> Question:
+    new, old = question.filter, previous.filter
+    if question.form is Form.DETAIL and not new.numbers:
+        # "vem ansvarar för det?": the one assignment just shown
+        if len(old.numbers) == 1:
+            return question.with_(filter=AssignmentFilter(numbers=old.numbers), follow_up=False)
+        return question.with_(follow_up=False)
+    changes: dict[str, object] = {}
+    for name in ("unit_ids", "statuses", "forecasts", "kinds", "goal_areas", "words",
+                 "numbers"):
+        if getattr(new, name):
+            changes[name] = getattr(new, name)
+    # a state replaces a state: "försenade" → "och de slutförda?" is no longer overdue
+    if new.statuses or new.open_only:
+        changes["overdue"] = new.overdue
+        changes["open_only"] = new.open_only
+    if new.overdue:
+        changes.update(overdue=True, statuses=(), open_only=False)
+    if new.due_from or new.due_to:
+        changes.update(due_from=new.due_from, due_to=new.due_to,
+                       open_only=new.open_only or old.open_only)
+    form = question.form if question.form in (Form.COUNT, Form.DETAIL) else (
+        Form.LIST if previous.form is Form.DETAIL else previous.form)
+    return previous.with_(filter=replace(old, **changes), form=form)  # type: ignore[arg-type]

@@ -20,23 +20,25 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import process
-from rapidfuzz.distance import Levenshtein
 
 from storage.domain import normalize as storage_key
 from understanding.catalog import Catalog
 from understanding.lexicon import Lexicon, stem
-from understanding.matching import FUZZY, MIN_FUZZY_LEN, Payload, PhraseTrie, Variants
-from understanding.normalize import Token, fold, tokenize
+from understanding.matching import (
+    FUZZY,
+    MIN_FUZZY_LEN,
+    Payload,
+    PhraseTrie,
+    Variants,
+    nearest,
+)
+from understanding.normalize import Token, fold, is_number, tokenize
+from understanding.timeexpr import TIME_KEYS
 
 # A title word in more assignments than this narrows a search but does not start one: with
 # 20 000 assignments "utreda" would otherwise score thousands of candidates per question.
 COMMON_POSTINGS = 200
 MIN_COMPOUND = 5  # a query word this long may be a part of a title compound
-TIME_KEYS = ("before", "before_after", "by", "by_after", "after", "after_after", "within",
-             "within_after", "in", "in_after", "on", "day", "week", "month", "quarter", "year",
-             "today", "tomorrow", "this_week", "next_week", "this_month", "next_month",
-             "this_quarter", "next_quarter", "this_year", "next_year", "year_end",
-             "after_summer")
 
 
 class LexiconIndex:
@@ -53,6 +55,10 @@ class LexiconIndex:
 
     def _add(self, lex: Lexicon, phrases: Iterable[str], payload: Payload) -> None:
         for phrase in phrases:
+            if len(phrase) <= 3 and payload.kind in ("month", "weekday"):
+                # "mar", "maj", "ons": as typed only ("mår" is no month)
+                self.trie.add(phrase, payload, exact=True)
+                continue
             self.trie.add(phrase, payload, (lex.stemmer_name,))
             tokens = tokenize(phrase).tokens
             if len(tokens) == 1:
@@ -83,6 +89,10 @@ class LexiconIndex:
             self.trie.add(word, Payload("polite", None, lang), exact=True)
         for word in lex.words("conjunctions"):
             self.trie.add(word, Payload("conj", None, lang), exact=True)
+        for word in lex.words("negation"):
+            self.trie.add(word, Payload("neg", None, lang), exact=True)
+        for word in lex.words("pronouns"):
+            self.trie.add(word, Payload("pronoun", None, lang), exact=True)
 
     def concept_groups(self, key: str) -> dict[str, list[tuple[Lexicon, str]]]:
         """A concept list (concepts, budget_lines, indicator_concepts, kinds) merged over the
@@ -129,7 +139,7 @@ class TitleIndex:
             parts = [token.text] + (token.text.split("-") if "-" in token.text else [])
             for part in parts:
                 part = part.strip("-:")
-                if len(part) >= 2 and not part.isdigit() and fold(part) not in self.stopwords:
+                if len(part) >= 2 and not is_number(part) and fold(part) not in self.stopwords:
                     words.append(part)
         return words
 
@@ -152,7 +162,7 @@ class TitleIndex:
     def stems_for(self, token: Token) -> dict[str, float]:
         """Title stems a query word stands for, with how sure that is."""
         text = token.text.split(":")[0]
-        if len(text) < 2 or text.isdigit():
+        if len(text) < 2 or is_number(text):
             return {}
         key = fold(stem(self.stemmer, text)) if text.isalpha() else fold(text)
         found: dict[str, float] = {}
@@ -174,32 +184,34 @@ class TitleIndex:
                 if not r.startswith(rkey):
                     break
                 found.setdefault(r[::-1], 0.7)
-            for cut in range(len(key) - 1, MIN_COMPOUND - 1, -1):
-                if key[:cut] in self.postings and len(key) - cut <= 4:
-                    found.setdefault(key[:cut], 0.75)  # "hyresgarantierna" → "hyresgaranti"
-                    break
         if not found and len(token.folded) >= MIN_FUZZY_LEN:
+            # a typo: the nearest title word, else the nearest stem ("trygghetskammerorna")
             limit = 1 if len(token.folded) < 8 else 2
-            candidates = [w for n in range(len(token.folded) - limit,
-                                           len(token.folded) + limit + 1)
-                          for w in self.by_length.get(n, ())]
-            hit = process.extractOne(token.folded, candidates, scorer=Levenshtein.distance,
-                                     score_cutoff=limit)
-            if hit is not None:
-                found[self.word_stem[hit[0]]] = FUZZY
+            word = nearest(token.folded, [w for n in range(len(token.folded) - limit,
+                                                           len(token.folded) + limit + 1)
+                                          for w in self.by_length.get(n, ())], limit)
+            if word is not None:
+                found[self.word_stem[word]] = FUZZY
+            elif len(key) >= 8:
+                near = nearest(key, [s for s in self.stems if abs(len(s) - len(key)) <= 2], 2)
+                if near is not None:
+                    found[near] = FUZZY
         return found
 
-    def search(self, tokens: Sequence[tuple[int, Token]]) -> tuple[list[TitleHit], set[int],
-                                                                    list[str]]:
-        """Rank assignments by the query words their titles contain. Returns the hits (best
-        first), the query token indexes that matched some title word, and the stems of
-        matched words too common to search by (a words filter instead)."""
+    def search(self, tokens: Sequence[tuple[int, Token]],
+               concepts: Sequence[tuple[int, dict[str, float]]] = ()
+               ) -> tuple[list[TitleHit], set[int], list[str]]:
+        """Rank assignments by the query words their titles contain (and by glossary terms:
+        "carbon budget" stands for "koldioxidbudget"). Returns the hits (best first), the
+        query token indexes that matched some title word, and the words too common to search
+        by (a words filter instead)."""
         scores: dict[int, float] = defaultdict(float)
         covered: dict[int, set[int]] = defaultdict(set)
         matched: set[int] = set()
         common: list[str] = []
-        for index, token in tokens:
-            stems = self.stems_for(token)
+        terms = [(i, t.folded, self.stems_for(t)) for i, t in tokens]
+        terms += [(i, "", stems) for i, stems in concepts]
+        for index, folded, stems in terms:
             if not stems:
                 continue
             matched.add(index)
@@ -215,7 +227,8 @@ class TitleIndex:
                     if value > best_per_number.get(n, 0.0):
                         best_per_number[n] = value
             if not rare:
-                common.append(token.folded)
+                if folded:
+                    common.append(folded)
                 continue
             for n, value in best_per_number.items():
                 scores[n] += value
@@ -264,6 +277,8 @@ class EntityIndex:
         self.titles = TitleIndex([(a.number, a.title) for a in catalog.assignments],
                                  language.stemmer_name, lexicon_index.stopwords)
         self.numbers = frozenset(a.number for a in catalog.assignments)
+        self.title_concepts: dict[str, dict[str, float]] = {}
+        self._add_title_concepts(lexicon_index)
 
     # --- units ---------------------------------------------------------------------------
 
@@ -314,7 +329,10 @@ class EntityIndex:
                     concept_units[name].add(unit_id)
         for unit_id, keys in keys_of.items():
             for key, weight in keys.items():
-                self.trie.add(key, Payload("unit", unit_id, None, weight))
+                # names of several words inflect in their last word ("Kaupunginkanslian
+                # palvelujen", "Talous- ja henkilöstöpalveluiden"): stems as well
+                self.trie.add(key, Payload("unit", unit_id, None, weight),
+                              self._stemmers if " " in key else ())
         for name, unit_ids in concept_units.items():
             for unit_id in unit_ids:
                 for lex, phrase in concepts[name]:
@@ -330,7 +348,14 @@ class EntityIndex:
     # --- kinds, goals, indicators, budget lines ------------------------------------------
 
     def _add_kinds(self, catalog: Catalog, lexicon_index: LexiconIndex) -> None:
+        """Kinds by name and by the lexicons' kind concepts; a kind named like the general
+        word for assignments ("Uppdrag") is the generic kind."""
         concepts = lexicon_index.concept_groups("kinds")
+        nouns = {fold(stem(lex.stemmer_name, w.casefold())) for lex in lexicon_index.lexicons
+                 for w in lex.words("assignment_nouns")}
+        self.generic_kinds = {k for k in catalog.kinds
+                              if any(fold(stem(lex.stemmer_name, k.casefold())) in nouns
+                                     for lex in lexicon_index.lexicons)}
         for kind in catalog.kinds:
             key = self._phrase_key(kind)
             self.trie.add(kind, Payload("kind", kind), self._stemmers)
@@ -348,7 +373,7 @@ class EntityIndex:
         return " ".join(fold(stem(lex.stemmer_name, t.text)) for t in tokenize(phrase).tokens)
 
     def _distinctive(self, texts: Sequence[str], lexicon_index: LexiconIndex,
-                     share: float = 1.0) -> list[dict[str, str]]:
+                     share: float = 1.0, cue_words: bool = False) -> list[dict[str, str]]:
         """For each text, its words found in at most `share` of the texts (by any stem), as
         folded word → word; lexicon words and numbers are never distinctive."""
         words_of: list[dict[str, str]] = []
@@ -359,8 +384,8 @@ class EntityIndex:
                 for part in {token.text, *token.text.split("-")}:
                     part = part.strip("-:.")
                     folded = fold(part)
-                    if (len(part) < 3 or part.isdigit() or folded in lexicon_index.stopwords
-                            or folded in lexicon_index.single_words):
+                    if (len(part) < 3 or is_number(part) or folded in lexicon_index.stopwords
+                            or (folded in lexicon_index.single_words and not cue_words)):
                         continue
                     words[folded] = part
             for folded in words:
@@ -370,13 +395,31 @@ class EntityIndex:
         return [{f: w for f, w in words.items() if df[f] <= limit} for words in words_of]
 
     def _add_goals(self, catalog: Catalog, lexicon_index: LexiconIndex) -> None:
+        """Goal areas by number ("målområde 3"), by a word only they contain ("trygg"), and
+        by the lexicons' goal concepts ("safety", "turvallisuus" for the goal with "trygg")."""
         texts = list(catalog.goal_areas)
-        for stored, words in zip(texts, self._distinctive(texts, lexicon_index, 0.0),
+        concepts = lexicon_index.concept_groups("goal_concepts")
+        self.goal_words: dict[str, set[str]] = {}
+        # goal names may hold cue words ("ekonomi i balans"): the parser weighs them
+        for stored, words in zip(texts, self._distinctive(texts, lexicon_index, 0.0, True),
                                  strict=True):
             if m := re.match(r"\s*(\d{1,3})[.)\s]", stored):
                 self.goal_numbers.setdefault(int(m[1]), stored)
             for word in words.values():
                 self.trie.add(word, Payload("goal", stored, None, 0.8), self._stemmers)
+            distinct = {fold(w.casefold()) for w in words.values()}
+            distinct |= {fold(stem(n, w.casefold())) for w in words.values()
+                         for n in self._stemmers}
+            own = self._name_keys(stored)
+            for _name, phrases in concepts.items():
+                if any(" " not in p.strip() and (self._phrase_key(p) in distinct
+                                                 or self._stem_key(lex, p) in distinct)
+                       for lex, p in phrases):
+                    for lex, phrase in phrases:
+                        self.trie.add(phrase, Payload("goal", stored, None, 0.8),
+                                      (lex.stemmer_name,))
+                        own |= self._name_keys(phrase)
+            self.goal_words[stored] = own
 
     def _add_indicators(self, catalog: Catalog, lexicon_index: LexiconIndex) -> None:
         names = [i.name for i in catalog.indicators]
@@ -394,9 +437,9 @@ class EntityIndex:
 
     def _name_keys(self, name: str) -> set[str]:
         """Folded words, word pairs and their stems of a name, to match concept phrases."""
-        tokens = [t for t in tokenize(name).tokens]
+        tokens = list(tokenize(name).tokens)
         keys: set[str] = set()
-        for i, t in enumerate(tokens):
+        for i in range(len(tokens)):
             for n in (1, 2, 3):
                 span = tokens[i: i + n]
                 if len(span) < n:
@@ -422,6 +465,25 @@ class EntityIndex:
                     for lex, phrase in phrases:
                         self.trie.add(phrase, Payload("budget_line", value, None, 0.9),
                                       (lex.stemmer_name,))
+
+    def _add_title_concepts(self, lexicon_index: LexiconIndex) -> None:
+        """Glossary words for title words in other languages ("CCTV", "summer jobs",
+        "kesätyöt" for "trygghetskameror", "sommarjobb"): a concept is kept only when one of
+        its one-word phrases is a title word here."""
+        for name, phrases in lexicon_index.concept_groups("title_concepts").items():
+            stems: dict[str, float] = {}
+            for _, phrase in phrases:
+                tokens = tokenize(phrase).tokens
+                if len(tokens) == 1:
+                    for s, q in self.titles.stems_for(tokens[0]).items():
+                        if q >= 0.7 and q != FUZZY:
+                            stems[s] = max(stems.get(s, 0.0), q)
+            if not stems:
+                continue
+            self.title_concepts[name] = stems
+            for lex, phrase in phrases:
+                self.trie.add(phrase, Payload("title_concept", name, None, 0.9),
+                              (lex.stemmer_name,))
 
     # --- lookups -----------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ LEXICON_DIR = Path(__file__).resolve().parent / "lexicon"
 LANGUAGES = ("sv", "en", "fi")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity: one per language
 class Lexicon:
     language: str
     data: dict[str, Any]

@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import Any
 
 from rapidfuzz import process
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA
 
 from understanding.lexicon import Lexicon, stem
 from understanding.normalize import Token, fold, tokenize
@@ -78,7 +78,8 @@ class PhraseTrie:
         tokens = tokenize(phrase).tokens
         if not tokens or len(tokens) > MAX_PHRASE:
             return
-        paths = {tuple(("!" if exact else "=") + t.folded for t in tokens)}
+        # exact: as typed (casefolded, not folded), so "mår" is not the month "mar"
+        paths = {tuple(("!" + t.text) if exact else ("=" + t.folded) for t in tokens)}
         for name in stemmers:
             paths.add(tuple(_stem_key(name, t) for t in tokens))
         for path in paths:
@@ -87,7 +88,7 @@ class PhraseTrie:
                 node = node.children.setdefault(step, _Node())
             if payload not in node.payloads:
                 node.payloads.append(payload)
-        self.vocabulary.update(t.folded for t in tokens)
+        self.vocabulary.update(t.folded for t in tokens if not exact)
         self._by_length = None
 
     def nearest(self, word: str) -> str | None:
@@ -103,13 +104,7 @@ class PhraseTrie:
         limit = 1 if len(word) < 8 else 2
         candidates = [w for n in range(len(word) - limit, len(word) + limit + 1)
                       for w in self._by_length.get(n, ())]
-        found = process.extract(word, candidates, scorer=Levenshtein.distance,
-                                score_cutoff=limit, limit=2)
-        if not found:
-            return None
-        if len(found) > 1 and found[1][1] == found[0][1]:
-            return None  # two words equally near: don't guess
-        return str(found[0][0])
+        return nearest(word, candidates, limit)
 
     def matches(self, variants: Sequence[Sequence[tuple[str, float]]]) -> list[Match]:
         """Every phrase that starts at any token, with its span and worst step quality."""
@@ -144,6 +139,28 @@ class PhraseTrie:
             kept = tuple(p for p, q in payloads.items() if q >= best - 0.051)
             result.append(Match(start, end, kept, best))
         return result
+
+
+def nearest(word: str, candidates: Sequence[str], limit: int) -> str | None:
+    """The candidate fewest edits away (a swap of two letters is one edit: "octobre"), ties
+    broken by the same length and then by more letters in place at both ends ("summery" is
+    "summary" rather than "summera"); None if still tied."""
+    found = process.extract(word, candidates, scorer=OSA.distance, score_cutoff=limit, limit=8)
+    if not found:
+        return None
+
+    def same(a: str, b: str) -> int:
+        return next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y),
+                    min(len(a), len(b)))
+
+    def rank(hit: tuple[str, float, int]) -> tuple[float, int, int]:
+        w = hit[0]
+        return (hit[1], abs(len(w) - len(word)), -(same(w, word) + same(w[::-1], word[::-1])))
+
+    ranked = sorted(found, key=rank)
+    if len(ranked) > 1 and rank(ranked[0]) == rank(ranked[1]):
+        return None  # two words equally near: don't guess
+    return str(ranked[0][0])
 
 
 def _stem_key(stemmer_name: str, token: Token) -> str:
@@ -187,7 +204,7 @@ class Variants:
         return out
 
     def _compute(self, text: str, folded: str, names: bool) -> tuple[tuple[str, float], ...]:
-        out: dict[str, float] = {"=" + folded: EXACT, "!" + folded: EXACT}
+        out: dict[str, float] = {"=" + folded: EXACT, "!" + text: EXACT}
         for base, q in self.bases(folded, names):
             out.setdefault("=" + base, q)
         if len(text) >= MIN_STEM_LEN and text.replace("-", "").isalpha():

@@ -32,13 +32,18 @@ class Token:
 
     @property
     def is_number(self) -> bool:
-        return self.text.isdigit()
+        return is_number(self.text)
 
 
 @dataclass(frozen=True, slots=True)
 class Text:
     original: str  # NFC, whitespace collapsed, at most MAX_CHARS
     tokens: tuple[Token, ...]
+
+
+def is_number(text: str) -> bool:
+    """ASCII digits only: "¹" and "²" are digits to str.isdigit() but no int()."""
+    return text.isascii() and text.isdigit()
 
 
 def fold(text: str) -> str:
@@ -66,8 +71,9 @@ def tokenize(text: str) -> Text:
         if not raw:
             continue
         low = raw.casefold()
-        letters = [c for c in raw if c.isalpha()]
-        upper = len(letters) >= 2 and all(c.isupper() for c in letters[:4])
+        # a name in capitals: "IT", "HR-avdelningen", "ITs", "ICT:n" (a leading run of two)
+        caps = len(raw) - len(raw.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZÅÄÖÆØÜÉ"))
+        upper = caps >= 2
         tokens.append(Token(low, fold(low), m.start(), m.start() + len(raw), upper))
     return Text(original, tuple(tokens))
 

@@ -16,16 +16,20 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from understanding.matching import Match
-from understanding.normalize import Token
+from understanding.normalize import Token, is_number
 
 # Relative expressions, each a whole phrase in the lexicon.
-RELATIVE = ("today", "tomorrow", "this_week", "next_week", "this_month", "next_month",
-            "this_quarter", "next_quarter", "this_year", "next_year", "year_end", "after_summer")
+RELATIVE = ("today", "tomorrow", "this_week", "next_week", "last_week", "this_month",
+            "next_month", "last_month", "this_quarter", "next_quarter", "this_year", "next_year",
+            "year_end", "rest_of_year", "after_summer")
 # Words that say how a date bounds the range, and whether they stand before or after it.
 BOUNDS = ("before", "before_after", "by", "by_after", "after", "after_after", "within",
           "within_after", "in", "in_after", "on")
 UNITS = ("day", "week", "month", "quarter", "year")
-TIME_KEYS = RELATIVE + BOUNDS + UNITS
+# The turn of the year is a boundary: "före årsskiftet" ends 31 December, "efter
+# årsskiftet" starts 1 January.
+BOUNDARIES = ("new_year", "christmas")
+TIME_KEYS = RELATIVE + BOUNDS + UNITS + BOUNDARIES
 
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _DOTTED = re.compile(r"^(\d{1,2})[./](\d{1,2})(?:[./](\d{4}|\d{2}))?\.?$")
@@ -89,8 +93,9 @@ class _Atoms:
         return (int(m.values("month")[0]), m.end) if m else None
 
     def number(self, i: int) -> tuple[int, int] | None:
-        if i < len(self.tokens) and self.tokens[i].text.isdigit() and len(self.tokens[i].text) <= 3:
-            return int(self.tokens[i].text), i + 1
+        text = self.tokens[i].text if i < len(self.tokens) else ""
+        if is_number(text) and len(text) <= 3:
+            return int(text), i + 1
         m = self._best(i, "number")
         return (int(m.values("number")[0]), m.end) if m else None
 
@@ -117,6 +122,10 @@ def find(tokens: Sequence[Token], matches: Sequence[Match], today: date) -> list
     found: list[TimeMatch] = []
     i = 0
     while i < len(tokens):
+        if i not in atoms.at and not is_number(tokens[i].text[:1]) \
+                and not _QUARTER.match(tokens[i].text):
+            i += 1  # most words start no time expression: skip the grammar
+            continue
         best = _at(atoms, i, today)
         if best is not None:
             found.append(best)
@@ -142,6 +151,14 @@ def _relative(a: _Atoms, i: int, today: date) -> TimeMatch | None:
             lo, hi = _relative_range(name, today)
             if best is None or m.end > best.end:
                 best = TimeMatch(i, m.end, lo, hi, "relative")
+            if name in ("next_year", "this_year"):
+                # "ensi vuoden ensimmäisellä neljänneksellä": the year said before its part
+                part = _point(a, m.end, today.replace(year=lo.year, month=1, day=1), False)
+                if part is not None and part.kind in ("quarter", "month") and part.due_from:
+                    shift = lo.year - part.due_from.year
+                    return TimeMatch(i, part.end, part.due_from.replace(
+                        year=part.due_from.year + shift), part.due_to and part.due_to.replace(
+                        year=part.due_to.year + shift), part.kind)
     return best
 
 
@@ -169,7 +186,15 @@ def _relative_range(name: str, today: date) -> tuple[date, date]:
         return date(today.year, 1, 1), date(today.year, 12, 31)
     if name == "next_year":
         return date(today.year + 1, 1, 1), date(today.year + 1, 12, 31)
-    if name == "year_end":
+    if name == "last_week":
+        return monday - timedelta(days=7), monday - timedelta(days=1)
+    if name == "last_month":
+        first = today.replace(day=1)
+        before = first - timedelta(days=1)
+        return before.replace(day=1), before
+    if name == "year_end":  # "till årsskiftet": everything due this year, overdue included
+        return date(today.year, 1, 1), date(today.year, 12, 31)
+    if name == "rest_of_year":
         return today, date(today.year, 12, 31)
     # after_summer: what is left of the year once the summer is over
     return max(today, date(today.year, 8, 16)), date(today.year, 12, 31)
@@ -192,6 +217,10 @@ def _bounded(a: _Atoms, i: int, today: date) -> TimeMatch | None:
 
 
 def _bound(start: int, end: int, point: TimeMatch, side: str) -> TimeMatch:
+    if point.kind == "boundary":  # due_to: the last day before it, due_from: the first after
+        if side == "after":
+            return TimeMatch(start, end, point.due_from, None, "after")
+        return TimeMatch(start, end, None, point.due_to, "before")
     if side == "before":
         assert point.due_from is not None
         return TimeMatch(start, end, None, point.due_from - timedelta(days=1), "before")
@@ -240,10 +269,30 @@ def _point(a: _Atoms, i: int, today: date, allow_bare: bool) -> TimeMatch | None
     return TimeMatch(i, post or best.end, best.due_from, best.due_to, best.kind)
 
 
+def _year_after(a: _Atoms, i: int, default: int, today: date) -> tuple[int, int]:
+    """The year a month or quarter is in: written out ("Q4 2025"), said ("Q1 next year",
+    "i mars nästa år"), or the default."""
+    if y := a.year(i):
+        return y
+    for name, year in (("next_year", today.year + 1), ("this_year", today.year)):
+        end = a.word(i, name)
+        if end is None and a.word(i, "in", "on") is not None:
+            end = a.word(a.word(i, "in", "on") or i, name)
+        if end is not None:
+            return year, end
+    return default, i
+
+
 def _point_bare(a: _Atoms, i: int, today: date) -> TimeMatch | None:
     tokens = a.tokens
     if i >= len(tokens):
         return None
+    if (end := a.word(i, "new_year")) is not None:
+        return TimeMatch(i, end, date(today.year + 1, 1, 1), date(today.year, 12, 31),
+                         "boundary")
+    if (end := a.word(i, "christmas")) is not None:  # a day: "före jul" ends 23 December
+        eve = date(today.year, 12, 24)
+        return TimeMatch(i, end, eve, eve, "day")
     text = tokens[i].text
     try:
         if m := _ISO.match(text):
@@ -258,11 +307,8 @@ def _point_bare(a: _Atoms, i: int, today: date) -> TimeMatch | None:
     except ValueError:
         return None
     if m := _QUARTER.match(text):
-        year = int(m[2]) if m[2] else None
-        end = i + 1
-        if year is None and (y := a.year(end)):
-            year, end = y
-        lo, hi = _quarter(year or today.year, int(m[1]))
+        year, end = (int(m[2]), i + 1) if m[2] else _year_after(a, i + 1, today.year, today)
+        lo, hi = _quarter(year, int(m[1]))
         return TimeMatch(i, end, lo, hi, "quarter")
     # day + month [+ year]: "13 oktober", "13. lokakuuta", "13th of October"
     if (d := a.day(i)) and (mo := a.month(d[1]) or a.month(d[1] + 1)):
@@ -282,17 +328,19 @@ def _point_bare(a: _Atoms, i: int, today: date) -> TimeMatch | None:
             except ValueError:
                 return None
             return TimeMatch(i, end2, day, day, "day")
-        year, end = a.year(end) or (_nearest_year(month, today), end)
+        year, end = _year_after(a, end, _nearest_year(month, today), today)
         return TimeMatch(i, end, date(year, month, 1), _end_of_month(year, month), "month")
     # quarter: "kvartal 4", "fjärde kvartalet", "neljäs neljännes", "4 kvartalet"
     q_end = a.word(i, "quarter")
     if q_end is not None and (n := a.number(q_end)) and 1 <= n[0] <= 4:
-        year, end = a.year(n[1]) or (today.year, n[1])
+        year, end = _year_after(a, n[1], today.year, today)
         lo, hi = _quarter(year, n[0])
         return TimeMatch(i, end, lo, hi, "quarter")
     for pick in (a.ordinal(i), a.number(i)):
+        if pick and pick[0] == -1:
+            pick = (4, pick[1])  # "sista kvartalet", "the last quarter": the year's fourth
         if pick and 1 <= pick[0] <= 4 and (q := a.word(pick[1], "quarter")) is not None:
-            year, end = a.year(q) or (today.year, q)
+            year, end = _year_after(a, q, today.year, today)
             lo, hi = _quarter(year, pick[0])
             return TimeMatch(i, end, lo, hi, "quarter")
     if y := a.year(i):

@@ -61,7 +61,8 @@ def catalog(org: str = "norrtalje") -> Catalog:
     for unit, words in aliases.items():
         for w in words:
             lookup.setdefault(w.casefold(), ids[unit])
-    units = tuple(UnitEntry(ids[n], n, tuple(aliases[n]), ids.get(parents.get(n, ""))) for n in names)
+    units = tuple(UnitEntry(ids[n], n, tuple(aliases[n]), ids.get(parents.get(n, "")))
+                  for n in names)
     assignments = []
     kinds: list[str] = []
     goals: list[str] = []
