@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 import io
 import json
+import re
 import subprocess
 import zipfile
 from collections.abc import Callable, Iterator
@@ -357,6 +358,29 @@ def test_every_prompt_and_title_is_understood_in_its_language(built: zipfile.Zip
                     assert q.language in languages, (lang, text, q.language)
                     readings.add(_reading(q))
             assert len(readings) == 1, f"{cmd['title']!r} reads differently: {readings}"
+
+
+QUOTED = re.compile(r"[\"”]([^\"”]+)[\"”]")
+
+
+def test_examples_quoted_in_command_descriptions_are_understood(built: zipfile.ZipFile) -> None:
+    """A description's example ("subscribe IT", ”förfaller inom 90 dagar”) is something to
+    type: the bot must understand it, in that language."""
+    documents = files(built)
+    understander, catalog, today = Understander(), _catalog(), date(2025, 9, 15)
+    descriptions = {"en": [cmd["description"]
+                           for command_list in documents["manifest.json"]["bots"][0]["commandLists"]
+                           for cmd in command_list["commands"]]}
+    for name, lang in LANGUAGES.items():
+        descriptions[lang] = [value for key, value in documents[name].items()
+                              if key.startswith("bots[0]") and key.endswith(".description")]
+    examples = {(lang, example) for lang, texts in descriptions.items() for text in texts
+                for example in QUOTED.findall(text)}
+    assert {lang for lang, _ in examples} == {"en", "sv", "fi"}
+    for lang, example in sorted(examples):
+        q = understander.understand(example, catalog, today)
+        assert q.intent is not Intent.UNKNOWN, f"{lang}: {example!r} is not understood"
+        assert (q.confidence, q.unmatched, q.language) == (1.0, (), lang), (lang, example, q)
 
 
 def test_package_command_writes_the_zip(
