@@ -1,11 +1,16 @@
-"""The Teams app package: manifest.json, sv.json and the two icons in one zip.
+"""The Teams app package: manifest.json, its localizations (sv.json, fi.json) and the two icons
+in one zip.
 
-The manifest template (manifest/manifest.json) and its Swedish localization (manifest/sv.json)
-hold everything but the deployment values, which come from Settings (.env) at packaging time.
+The manifest template (manifest/manifest.json) and its Swedish and Finnish localizations hold
+everything but the deployment values, which come from Settings (.env) at packaging time, and the
+manifest version, which is MANIFEST_VERSION below (the templates say ${{MANIFEST_VERSION}}).
 The result is validated offline against the official schemas before anything is written:
 `build_package` refuses an invalid manifest with `ManifestInvalid`, listing the schema's
-messages. The schemas are vendored from the npm package @microsoft/app-manifest
-(manifest/schema/SOURCE.md), so packaging needs neither Node nor the network.
+messages and the setting to fix. The schemas are vendored from the npm package
+@microsoft/app-manifest (manifest/schema/SOURCE.md), so packaging needs neither Node nor the
+network. On top of the schemas, the rules Teams enforces that the schemas can't express are
+checked here too: every localizable string translated in every language, a prompt command has
+its prompt, the message extension and the Copilot agent are Läget's bot.
 """
 
 from __future__ import annotations
@@ -24,12 +29,15 @@ from config import Settings
 from manifest.icons import draw_color_icon, draw_outline_icon, png_bytes
 
 HERE = Path(__file__).resolve().parent
+# The one place the manifest version is set: the schemas used, and ${{MANIFEST_VERSION}} in the
+# templates' manifestVersion and $schema.
 MANIFEST_VERSION = "1.30"
+SCHEMA_URL = "https://developer.microsoft.com/json-schemas/teams/v{version}/{name}"
 SCHEMA_DIR = HERE / "schema" / f"v{MANIFEST_VERSION}"
 MANIFEST_SCHEMA = SCHEMA_DIR / "MicrosoftTeams.schema.json"
 LOCALIZATION_SCHEMA = SCHEMA_DIR / "MicrosoftTeams.Localization.schema.json"
 TEMPLATE = HERE / "manifest.json"
-LOCALIZATIONS = ("sv.json",)
+LOCALIZATIONS = ("sv.json", "fi.json")
 COLOR_ICON = "color.png"
 OUTLINE_ICON = "outline.png"
 DEFAULT_OUT_DIR = HERE / "build"
@@ -69,6 +77,7 @@ def deployment_values(settings: Settings) -> dict[str, str]:
     developer_url = settings.developer_url or (
         f"https://{settings.public_host}" if settings.public_host else "")
     return {
+        "MANIFEST_VERSION": MANIFEST_VERSION,
         "TEAMS_APP_ID": settings.teams_app_id or settings.app_id,
         "BOT_ID": settings.app_id,
         "APP_VERSION": settings.app_version,
@@ -125,9 +134,10 @@ def _describe(error: ValidationError, file_name: str) -> str:
 def _hint(path: str) -> str:
     template_value = _template_value_at(path)
     names = PLACEHOLDER.findall(template_value) if isinstance(template_value, str) else []
-    if not names:
+    settings = [SETTING_OF[name] for name in names if name in SETTING_OF]
+    if not settings:
         return ""
-    return " – set " + " and ".join(SETTING_OF[name] for name in names) + " in .env"
+    return " – set " + " and ".join(settings) + " in .env"
 
 
 def _template_value_at(path: str) -> Any:
@@ -143,42 +153,98 @@ def _template_value_at(path: str) -> Any:
 
 
 def _localization_keys(manifest: dict[str, Any]) -> set[str]:
-    """The keys a localization file must translate: names, descriptions, commands."""
-    keys = {"name.short", "name.full", "description.short", "description.full"}
-    for b, bot in enumerate(manifest.get("bots", [])):
-        for c, command_list in enumerate(bot.get("commandLists", [])):
-            for i, cmd in enumerate(command_list.get("commands", [])):
-                keys.add(f"bots[{b}].commandLists[{c}].commands[{i}].title")
-                if "description" in cmd:
-                    keys.add(f"bots[{b}].commandLists[{c}].commands[{i}].description")
-    return keys
+    """The keys a localization file must translate: every string of the manifest whose key
+    (in the localization files' syntax, e.g. "bots[0].commandLists[0].commands[2].prompt") the
+    Localization schema lists."""
+    schema = json.loads(LOCALIZATION_SCHEMA.read_text(encoding="utf-8"))
+    named = set(schema.get("properties", {})) - {"$schema", "localizationKeys"}
+    patterns = [re.compile(p) for p in schema.get("patternProperties", {})]
+    return {key for key in _string_keys(manifest)
+            if key in named or any(p.search(key) for p in patterns)}
+
+
+def _string_keys(node: Any, key: str = "") -> Iterator[str]:
+    if isinstance(node, dict):
+        for name, value in node.items():
+            yield from _string_keys(value, f"{key}.{name}" if key else name)
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _string_keys(value, f"{key}[{i}]")
+    elif isinstance(node, str):
+        yield key
+
+
+def _rule_errors(manifest: dict[str, Any]) -> Iterator[str]:
+    """What Teams refuses although the schema allows it."""
+    expected_schema = SCHEMA_URL.format(version=MANIFEST_VERSION, name=MANIFEST_SCHEMA.name)
+    if manifest.get("$schema") != expected_schema:
+        yield (f"manifest.json: $schema: {manifest.get('$schema')!r} is not {expected_schema!r} "
+               "(the schema packaging validates against)")
+    developer = manifest.get("developer")
+    if isinstance(developer, dict) and not str(developer.get("name", "")).strip():
+        yield ("manifest.json: developer/name: must not be empty – set LAGET_DEVELOPER_NAME "
+               "in .env")
+    for i, domain in enumerate(manifest.get("validDomains", []) or []):
+        if not isinstance(domain, str) or not HOST.match(domain):
+            yield (f"manifest.json: validDomains/{i}: {domain!r} is not a host name "
+                   "(no https://, no path) – set LAGET_PUBLIC_HOST in .env")
+    bots = [bot for _, bot in _dicts(manifest, "bots")]
+    for b, bot in _dicts(manifest, "bots"):
+        for c, command_list in _dicts(bot, "commandLists"):
+            for i, cmd in _dicts(command_list, "commands"):
+                if cmd.get("type") == "prompt" and not str(cmd.get("prompt", "")).strip():
+                    yield (f"manifest.json: bots/{b}/commandLists/{c}/commands/{i}: a command "
+                           "of type prompt needs a prompt")
+    bot_ids = {bot.get("botId") for bot in bots}
+    for e, extension in _dicts(manifest, "composeExtensions"):
+        if extension.get("botId") not in bot_ids:
+            yield (f"manifest.json: composeExtensions/{e}/botId: must be the bot's id "
+                   "(bots/0/botId): Läget's bot answers the search")
+    copilot = manifest.get("copilotAgents")
+    for a, agent in _dicts(copilot if isinstance(copilot, dict) else {}, "customEngineAgents"):
+        if agent.get("type") != "bot":
+            continue
+        bot = next((b for b in bots if b.get("botId") == agent.get("id")), None)
+        if bot is None:
+            yield (f"manifest.json: copilotAgents/customEngineAgents/{a}/id: "
+                   f"{agent.get('id')!r} names no bot in bots")
+        elif "personal" not in (bot.get("scopes") or []):
+            yield (f"manifest.json: copilotAgents/customEngineAgents/{a}/id: the bot of a "
+                   "custom engine agent must have the personal scope")
+
+
+def _dicts(node: dict[str, Any], key: str) -> list[tuple[int, dict[str, Any]]]:
+    """The objects in node[key], with their index; nothing when it is not a list (the schema
+    says so already)."""
+    items = node.get(key)
+    return [(i, item) for i, item in enumerate(items) if isinstance(item, dict)] if isinstance(
+        items, list) else []
 
 
 def validate(manifest: dict[str, Any], localizations: dict[str, dict[str, Any]]) -> list[str]:
     """Everything wrong with a manifest and its localization files; empty when valid."""
     errors = list(_schema_errors(manifest, MANIFEST_SCHEMA, "manifest.json"))
-    developer = manifest.get("developer")
-    if isinstance(developer, dict) and not str(developer.get("name", "")).strip():
-        errors.append("manifest.json: developer/name: must not be empty – set "
-                      "LAGET_DEVELOPER_NAME in .env")
-    for i, domain in enumerate(manifest.get("validDomains", []) or []):
-        if not isinstance(domain, str) or not HOST.match(domain):
-            errors.append(f"manifest.json: validDomains/{i}: {domain!r} is not a host name "
-                          "(no https://, no path) – set LAGET_PUBLIC_HOST in .env")
+    errors.extend(_rule_errors(manifest))
     declared = {entry.get("file") for entry in
                 manifest.get("localizationInfo", {}).get("additionalLanguages", [])}
     for name in sorted(declared - set(localizations)):
         errors.append(f"manifest.json: localizationInfo: {name} is declared but not packaged")
     expected = _localization_keys(manifest)
+    expected_schema = SCHEMA_URL.format(version=MANIFEST_VERSION, name=LOCALIZATION_SCHEMA.name)
     for name, localization in localizations.items():
         if name not in declared:
             errors.append(f"{name}: not declared in manifest.json localizationInfo")
         errors.extend(_schema_errors(localization, LOCALIZATION_SCHEMA, name))
         errors.extend(_localized_length_errors(localization, name))
+        if localization.get("$schema") != expected_schema:
+            errors.append(f"{name}: $schema: {localization.get('$schema')!r} is not "
+                          f"{expected_schema!r} (the schema packaging validates against)")
         present = set(localization) - {"$schema", "localizationKeys"}
         errors.extend(f"{name}: {key}: missing translation" for key in sorted(expected - present))
         errors.extend(f"{name}: {key}: translates nothing in manifest.json"
                       for key in sorted(present - expected))
+        errors.extend(f"{name}: {key}: must not be empty" for key in sorted(present & expected)
+                      if isinstance(localization[key], str) and not localization[key].strip())
     return errors
 
 
