@@ -144,13 +144,18 @@ def _check(languages: list[str], timezone: str, currency: str, nudge_time: str,
             raise Refused("bad_tenant", value=tenant)
 
 
+def _name(name: str) -> str:
+    name = " ".join(name.split())
+    if not name or len(name) > 200:
+        raise Refused("bad_organisation_name", value=name[:60])
+    return name
+
+
 def add(s: Session, name: str, tenants: list[str], languages: list[str] | None = None,
         timezone: str = "Europe/Stockholm", currency: str = "SEK",
         nudge_time: str = "08:00", kolada_municipality: str = "",
         kolada_kpis: list[str] | None = None) -> OrganisationView:
-    name = " ".join(name.split())
-    if not name or len(name) > 200:
-        raise Refused("bad_organisation_name", value=name[:60])
+    name = _name(name)
     languages = languages or ["sv", "en"]
     tenants = [t.lower() for t in tenants]
     _check(languages, timezone, currency.upper(), nudge_time, tenants)
@@ -188,11 +193,12 @@ def edit(s: Session, name: str, *, new_name: str | None = None,
     add_tenants = [t.lower() for t in add_tenants or []]
     _check(languages or list(found.languages), timezone or org.timezone,
            (currency or org.currency).upper(), nudge_time or org.nudge_time, add_tenants)
-    if new_name:
+    if new_name is not None:
+        new_name = _name(new_name)
         other = by_name(s, new_name)
         if other is not None and other.id != org.id:
             raise Refused("organisation_exists", name=new_name)
-        org.name, org.key = " ".join(new_name.split()), normalize(new_name)
+        org.name, org.key = new_name, normalize(new_name)
     if languages:
         org.languages = ",".join(languages)
     org.timezone = timezone or org.timezone
