@@ -3,6 +3,7 @@ operator's commands belong to. Organisation rows are not themselves organisation
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -103,11 +104,19 @@ def default(s: Session) -> OrganisationView | None:
 
 def fingerprint(s: Session) -> tuple[int, int, int]:
     """Changes whenever an organisation or tenant is added, changed or removed (in any
-    process): the bot's tenant cache is rebuilt then, and only then."""
-    row = s.execute(text(
-        "SELECT (SELECT count(*) FROM organisation), (SELECT coalesce(max(id), 0) FROM "
-        "organisation), (SELECT count(*) FROM organisation_tenant)")).one()
-    return (int(row[0]), int(row[1]), int(row[2]))
+    process): the bot's tenant cache is rebuilt then, and only then. A digest of every
+    organisation's settings and every tenant, not counts: a tenant moved from one
+    organisation to another, or a changed language or time zone, keeps the counts."""
+    orgs = [tuple(r) for r in s.execute(
+        select(Organisation.id, Organisation.key, Organisation.name, Organisation.languages,
+               Organisation.timezone, Organisation.currency, Organisation.nudge_time,
+               Organisation.kolada_municipality, Organisation.kolada_kpis)
+        .order_by(Organisation.id))]
+    tenants = [tuple(r) for r in s.execute(
+        select(OrganisationTenant.tenant_id, OrganisationTenant.organisation_id)
+        .order_by(OrganisationTenant.tenant_id))]
+    digest = hashlib.sha256(repr((orgs, tenants)).encode()).digest()
+    return (len(orgs), len(tenants), int.from_bytes(digest[:8], "big"))
 
 
 def resolve(s: Session, name: str | None) -> OrganisationView:
