@@ -503,6 +503,14 @@ def _check_parent(row: dict[str, Any]) -> None:
 def _check_indicator(row: dict[str, Any]) -> None:
     if not row["indicator"] and not row["source_id"]:
         raise Refused("indicator_name_missing")
+    if row["year"] is None and any(row[c] for c in _VALUE_COLUMNS):
+        raise Refused("cell_missing", column="year")  # values need the year they are for
+
+
+def _check_assignment(row: dict[str, Any]) -> None:
+    for name in _participants(row["participants"]):
+        if max(len(name), len(normalize(name))) > _NAME:
+            raise Refused("too_long", column="participants", limit=_NAME)
 
 
 _NAME = 200
@@ -585,6 +593,7 @@ IMPORT_KINDS: tuple[ImportKind, ...] = (
         identified_by=("title",),
         key=lambda r: (normalize(r["kind"]), normalize(r["title"])),
         write=_write_assignments,
+        check=_check_assignment,
     ),
     ImportKind(
         name="finance",
