@@ -409,6 +409,7 @@ def _write_indicators(s: Session, org: int, rows: list[dict[str, Any]], present:
         indicator = (indicators.get(normalize(r["indicator"])) if r["indicator"]
                      else by_source.get(r["source_id"]))
         properties_changed = False
+        is_new = indicator is None
         if indicator is None:
             name = r["indicator"] or f"Kolada {r['source_id']}"
             indicator = Indicator(organisation_id=org, name=name, name_key=normalize(name))
@@ -430,10 +431,12 @@ def _write_indicators(s: Session, org: int, rows: list[dict[str, Any]], present:
         if r["year"] is None:
             if any(row_values.values()):
                 raise ImportRejected([RowError(r["_row"], "cell_missing", {"column": "year"})])
-            if properties_changed:
+            if is_new:
+                result.created += 1
+            elif properties_changed:
                 result.updated += 1
             else:
-                result.created += 1
+                result.unchanged += 1
             continue
         key = (indicator.id, r["year"])
         current = values.get(key)  # type: ignore[arg-type]
@@ -500,6 +503,14 @@ def _check_parent(row: dict[str, Any]) -> None:
 def _check_indicator(row: dict[str, Any]) -> None:
     if not row["indicator"] and not row["source_id"]:
         raise Refused("indicator_name_missing")
+    if row["year"] is None and any(row[c] for c in _VALUE_COLUMNS):
+        raise Refused("cell_missing", column="year")  # values need the year they are for
+
+
+def _check_assignment(row: dict[str, Any]) -> None:
+    for name in _participants(row["participants"]):
+        if max(len(name), len(normalize(name))) > _NAME:
+            raise Refused("too_long", column="participants", limit=_NAME)
 
 
 _NAME = 200
@@ -582,6 +593,7 @@ IMPORT_KINDS: tuple[ImportKind, ...] = (
         identified_by=("title",),
         key=lambda r: (normalize(r["kind"]), normalize(r["title"])),
         write=_write_assignments,
+        check=_check_assignment,
     ),
     ImportKind(
         name="finance",

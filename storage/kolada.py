@@ -31,11 +31,19 @@ async def _get(http: aiohttp.ClientSession, url: str) -> dict[str, Any]:
         async with http.get(url, headers={"Accept": "application/json"}) as response:
             if response.status != 200:
                 raise KoladaUnavailable(f"HTTP {response.status} from {url}")
-            raw = await response.content.read(MAX_RESPONSE_BYTES + 1)
+            # read(n) returns what has arrived so far (at most n), not n bytes: read to
+            # the end, stopping as soon as the answer is over the limit.
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in response.content.iter_chunked(2**16):
+                size += len(chunk)
+                if size > MAX_RESPONSE_BYTES:
+                    raise KoladaUnavailable(
+                        f"response larger than {MAX_RESPONSE_BYTES} bytes: {url}")
+                chunks.append(chunk)
+            raw = b"".join(chunks)
     except (aiohttp.ClientError, TimeoutError) as exc:
         raise KoladaUnavailable(f"{type(exc).__name__} for {url}") from None
-    if len(raw) > MAX_RESPONSE_BYTES:
-        raise KoladaUnavailable(f"response larger than {MAX_RESPONSE_BYTES} bytes: {url}")
     try:
         document = json.loads(raw)
     except (ValueError, RecursionError):

@@ -3,6 +3,7 @@ operator's commands belong to. Organisation rows are not themselves organisation
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -103,11 +104,19 @@ def default(s: Session) -> OrganisationView | None:
 
 def fingerprint(s: Session) -> tuple[int, int, int]:
     """Changes whenever an organisation or tenant is added, changed or removed (in any
-    process): the bot's tenant cache is rebuilt then, and only then."""
-    row = s.execute(text(
-        "SELECT (SELECT count(*) FROM organisation), (SELECT coalesce(max(id), 0) FROM "
-        "organisation), (SELECT count(*) FROM organisation_tenant)")).one()
-    return (int(row[0]), int(row[1]), int(row[2]))
+    process): the bot's tenant cache is rebuilt then, and only then. A digest of every
+    organisation's settings and every tenant, not counts: a tenant moved from one
+    organisation to another, or a changed language or time zone, keeps the counts."""
+    orgs = [tuple(r) for r in s.execute(
+        select(Organisation.id, Organisation.key, Organisation.name, Organisation.languages,
+               Organisation.timezone, Organisation.currency, Organisation.nudge_time,
+               Organisation.kolada_municipality, Organisation.kolada_kpis)
+        .order_by(Organisation.id))]
+    tenants = [tuple(r) for r in s.execute(
+        select(OrganisationTenant.tenant_id, OrganisationTenant.organisation_id)
+        .order_by(OrganisationTenant.tenant_id))]
+    digest = hashlib.sha256(repr((orgs, tenants)).encode()).digest()
+    return (len(orgs), len(tenants), int.from_bytes(digest[:8], "big"))
 
 
 def resolve(s: Session, name: str | None) -> OrganisationView:
@@ -144,13 +153,18 @@ def _check(languages: list[str], timezone: str, currency: str, nudge_time: str,
             raise Refused("bad_tenant", value=tenant)
 
 
+def _name(name: str) -> str:
+    name = " ".join(name.split())
+    if not name or len(name) > 200:
+        raise Refused("bad_organisation_name", value=name[:60])
+    return name
+
+
 def add(s: Session, name: str, tenants: list[str], languages: list[str] | None = None,
         timezone: str = "Europe/Stockholm", currency: str = "SEK",
         nudge_time: str = "08:00", kolada_municipality: str = "",
         kolada_kpis: list[str] | None = None) -> OrganisationView:
-    name = " ".join(name.split())
-    if not name or len(name) > 200:
-        raise Refused("bad_organisation_name", value=name[:60])
+    name = _name(name)
     languages = languages or ["sv", "en"]
     tenants = [t.lower() for t in tenants]
     _check(languages, timezone, currency.upper(), nudge_time, tenants)
@@ -188,11 +202,12 @@ def edit(s: Session, name: str, *, new_name: str | None = None,
     add_tenants = [t.lower() for t in add_tenants or []]
     _check(languages or list(found.languages), timezone or org.timezone,
            (currency or org.currency).upper(), nudge_time or org.nudge_time, add_tenants)
-    if new_name:
+    if new_name is not None:
+        new_name = _name(new_name)
         other = by_name(s, new_name)
         if other is not None and other.id != org.id:
             raise Refused("organisation_exists", name=new_name)
-        org.name, org.key = " ".join(new_name.split()), normalize(new_name)
+        org.name, org.key = new_name, normalize(new_name)
     if languages:
         org.languages = ",".join(languages)
     org.timezone = timezone or org.timezone

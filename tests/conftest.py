@@ -20,7 +20,8 @@ from sqlalchemy import Engine, create_engine
 from sqlmodel import Session
 
 from storage.db import make_engine, migrate, session
-from storage.demo import load_demo
+from storage.demo import DEMO_ORGANISATIONS, load_demo
+from storage.organisations import OrganisationView, list_organisations
 
 POSTGRES_TEMPLATE_DB = "laget_template"
 
@@ -91,13 +92,46 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 @pytest.fixture
 def demo(engine: Engine) -> Engine:
-    """The engine with the Norrtälje demo data loaded."""
+    """The engine with every demo organisation created and its files imported."""
     load_demo(engine)
     return engine
 
 
 @pytest.fixture
-def s(demo: Engine) -> Iterator[Session]:
-    """A session on the demo data."""
-    with session(demo) as opened:
+def demo_organisations(demo: Engine) -> dict[str, OrganisationView]:
+    """The demo organisations by folder: norrtalje, lovisa, lerum, nykoping, alingsas."""
+    with session(demo) as s:
+        by_name = {o.name: o for o in list_organisations(s)}
+    return {d.folder: by_name[d.name] for d in DEMO_ORGANISATIONS}
+
+
+@pytest.fixture
+def norrtalje(demo_organisations: dict[str, OrganisationView]) -> OrganisationView:
+    return demo_organisations["norrtalje"]
+
+
+@pytest.fixture
+def lovisa(demo_organisations: dict[str, OrganisationView]) -> OrganisationView:
+    return demo_organisations["lovisa"]
+
+
+@pytest.fixture
+def lerum(demo_organisations: dict[str, OrganisationView]) -> OrganisationView:
+    return demo_organisations["lerum"]
+
+
+@pytest.fixture
+def nykoping(demo_organisations: dict[str, OrganisationView]) -> OrganisationView:
+    return demo_organisations["nykoping"]
+
+
+@pytest.fixture
+def alingsas(demo_organisations: dict[str, OrganisationView]) -> OrganisationView:
+    return demo_organisations["alingsas"]
+
+
+@pytest.fixture
+def s(demo: Engine, norrtalje: OrganisationView) -> Iterator[Session]:
+    """A session on the demo data, scoped to Norrtälje (the follow-up report)."""
+    with session(demo, norrtalje.id) as opened:
         yield opened

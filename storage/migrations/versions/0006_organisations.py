@@ -81,8 +81,9 @@ def upgrade() -> None:
             " kolada_municipality, kolada_kpis, created_at) VALUES ('Standard', 'standard',"
             " 'sv,en', 'Europe/Stockholm', 'SEK', '08:00', '', '', CURRENT_TIMESTAMP)"
             " RETURNING id")).scalar_one()
-        tenants = [t for (t,) in bind.execute(sa.text(
-            "SELECT DISTINCT tenant_id FROM conversation_ref WHERE tenant_id <> ''"))]
+        # Lower case, as organisations.add stores them and by_tenant looks them up.
+        tenants = sorted({t.lower()[:100] for (t,) in bind.execute(sa.text(
+            "SELECT DISTINCT tenant_id FROM conversation_ref WHERE tenant_id <> ''"))})
         for tenant in tenants:
             bind.execute(sa.text("INSERT INTO organisation_tenant (tenant_id, organisation_id)"
                                  " VALUES (:t, :o)"), {"t": tenant[:100], "o": org_id})

@@ -1,4 +1,5 @@
-"""storage/db.py: engines, Alembic migrations (fresh and upgrade without loss), health check."""
+"""storage/db.py: engines, Alembic migrations (fresh and upgrade without loss), health check,
+sessions scoped to an organisation."""
 
 from __future__ import annotations
 
@@ -14,13 +15,15 @@ from uuid import uuid4
 import pytest
 from alembic.script import ScriptDirectory
 from pg_server import create_database, drop_database
-from sqlalchemy import Engine, func, inspect, select, text
+from sqlalchemy import Engine, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel
+from storage_helpers import all_counts, new_org
 
-from storage.db import alembic_config, healthy, make_engine, migrate, session
+from storage.db import ORGANISATION_SETTING, alembic_config, healthy, make_engine, migrate, session
 from storage.demo import load_demo
 from storage.models import Assignment, FinanceFollowUp, Unit
+from storage.organisations import list_organisations
 from storage.queries import latest_finance, summary
 
 TABLES = {
@@ -44,11 +47,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _counts(engine: Engine) -> dict[str, int]:
-    with engine.connect() as conn:
-        return {
-            t.name: conn.execute(select(func.count()).select_from(t)).scalar_one()
-            for t in SQLModel.metadata.sorted_tables
-        }
+    return all_counts(engine)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -81,11 +80,14 @@ def test_migrate_creates_the_tables_on_a_fresh_database(empty_engine: Engine) ->
     columns = {c["name"] for c in inspect(empty_engine).get_columns("assignment")}
     assert columns == set(Assignment.__table__.columns.keys())
     uniques = inspect(empty_engine).get_unique_constraints("assignment")
-    assert any(set(u["column_names"]) == {"kind_key", "title_key"} for u in uniques)
+    assert any(set(u["column_names"]) == {"organisation_id", "kind_key", "title_key"}
+               for u in uniques)
     # And it works end to end.
     load_demo(empty_engine)
     with session(empty_engine) as s:
-        assert summary(s).total == (28, 8)
+        norrtalje = list_organisations(s)[0]
+    with session(empty_engine, norrtalje.id) as s:
+        assert summary(s, norrtalje.id).total == (28, 8, 0)
 
 
 def test_instances_starting_at_once_migrate_once(empty_engine: Engine) -> None:
@@ -104,15 +106,18 @@ def test_migrate_again_keeps_the_data(engine: Engine) -> None:
     load_demo(engine)
     before = _counts(engine)
     with session(engine) as s:
-        it = s.exec(select(Unit).where(Unit.name == "IT")).scalar_one()
-        finance_before = latest_finance(s, it.id)  # type: ignore[arg-type]
+        org = list_organisations(s)[0].id
+    with session(engine, org) as s:
+        it = s.exec(select(Unit).where(Unit.organisation_id == org, Unit.name == "IT")
+                    ).scalar_one()
+        finance_before = latest_finance(s, org, it.id)  # type: ignore[arg-type]
     migrate(engine)
     migrate(engine)
     assert _counts(engine) == before
-    assert before["assignment"] == 36 and before["finance_follow_up"] == 7
+    assert before["assignment"] == 36 + 21 + 8 + 7 and before["finance_follow_up"] == 7
     assert _revision(engine) == [_head(engine)]
-    with session(engine) as s:
-        assert latest_finance(s, it.id) == finance_before  # type: ignore[arg-type]
+    with session(engine, org) as s:
+        assert latest_finance(s, org, it.id) == finance_before  # type: ignore[arg-type]
         assert finance_before is not None
         assert finance_before.budget_year == Decimal("-41225")
 
@@ -122,18 +127,20 @@ def test_migrate_upgrades_an_unversioned_database_only_when_empty(tmp_path: Path
     url = f"sqlite:///{tmp_path / 'laget.db'}"
     first = make_engine(url)
     migrate(first)
-    with session(first) as s, s.begin():
-        unit = Unit(name="IT")
+    org = new_org(first, "Testkommun").id
+    with session(first, org) as s, s.begin():
+        unit = Unit(organisation_id=org, name="IT")
         s.add(unit)
         s.flush()
-        s.add(FinanceFollowUp(unit_id=unit.id, period_end=date(2025, 7, 31),  # type: ignore[arg-type]
+        s.add(FinanceFollowUp(organisation_id=org, unit_id=unit.id,  # type: ignore[arg-type]
+                              period_end=date(2025, 7, 31),
                               budget_period=Decimal("-23978"), actual_period=Decimal("-20813"),
                               budget_year=Decimal("-41225"), forecast_year=Decimal("-39853.5")))
     first.dispose()
     second = make_engine(url)  # as the bot's next start would
     try:
         migrate(second)
-        with session(second) as s:
+        with session(second, org) as s:
             row = s.exec(select(FinanceFollowUp)).scalar_one()
             assert Decimal(row.forecast_year) == Decimal("-39853.5")
     finally:
@@ -200,17 +207,32 @@ def test_sqlite_pragmas(tmp_path: Path) -> None:
 
 
 def test_foreign_keys_are_enforced(engine: Engine) -> None:
+    org = new_org(engine, "Testkommun").id
     with pytest.raises(IntegrityError):
-        with session(engine) as s, s.begin():
-            s.add(FinanceFollowUp(unit_id=424242, period_end=date(2025, 7, 31),
+        with session(engine, org) as s, s.begin():
+            s.add(FinanceFollowUp(organisation_id=org, unit_id=424242,
+                                  period_end=date(2025, 7, 31),
                                   budget_period=Decimal(0), actual_period=Decimal(0),
                                   budget_year=Decimal(0), forecast_year=Decimal(0)))
     assert _counts(engine)["finance_follow_up"] == 0
 
 
 def test_session_keeps_objects_usable_after_commit(engine: Engine) -> None:
-    with session(engine) as s:
-        unit = Unit(name="IT")
+    org = new_org(engine, "Testkommun").id
+    with session(engine, org) as s:
+        unit = Unit(organisation_id=org, name="IT")
         s.add(unit)
         s.commit()
     assert unit.id is not None and unit.name == "IT"  # no DetachedInstanceError
+
+
+def test_each_transaction_of_a_scoped_session_sets_its_organisation(engine: Engine) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("laget.organisation_id is PostgreSQL's")
+    setting = text(f"SELECT current_setting('{ORGANISATION_SETTING}', true)")
+    with session(engine, 7) as s:
+        assert s.execute(setting).scalar() == "7"
+        s.commit()
+        assert s.execute(setting).scalar() == "7"  # the next transaction sets it again
+    with session(engine) as s:  # transaction-local: a pooled connection keeps no scope
+        assert s.execute(setting).scalar() in (None, "")
