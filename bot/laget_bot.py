@@ -76,7 +76,7 @@ class LagetBot(ActivityHandler):
         activity = turn_context.activity
         recipient = activity.recipient
         org = organisation_of(turn_context)
-        lang = choose_language(activity.locale, None, org.language, org.languages)
+        lang = choose_language(activity.locale, None, org.language)
         conversation = activity.conversation
         bot_id = recipient.id if recipient else None
         if conversation is not None and conversation.conversation_type in SHARED_CONVERSATIONS:

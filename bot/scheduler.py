@@ -135,7 +135,7 @@ class NudgePass:
     @staticmethod
     def _lang(org: OrganisationView, reference: dict[str, Any] | None) -> str:
         locale = str((reference or {}).get("locale") or "")
-        return choose_language(locale, None, org.language, org.languages)
+        return choose_language(locale, None, org.language)
 
     def _digest_jobs(self, s: Any, org: OrganisationView, now: datetime, today: date,
                      result: PassResult) -> list[_Job]:

@@ -5,15 +5,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from tabulate import tabulate
-
 from cards.elements import (
     CARD_BUDGET_BYTES,
     Card,
     Element,
     ask_action,
     card,
-    code_block,
     container,
     detail_question,
     escape,
@@ -23,6 +20,7 @@ from cards.elements import (
     size,
     subtle,
     text,
+    text_table,
     update_action,
 )
 from cards.texts import day, describe_changes, forecast_label, status_label, t
@@ -111,12 +109,11 @@ def list_text(lang: str, title: str, page: AssignmentPage, today: date) -> str:
 
 
 def assignments_table(lang: str, items: list[AssignmentView], today: date) -> str:
-    """A text table Teams shows aligned (a code block)."""
-    rows = [(f"#{a.number}", shorten(a.title, 70), a.unit, due_words(lang, a, today),
-             status_label(lang, a.status)) for a in items]
-    headers = ["#", t(lang, "assignment"), t(lang, "unit"), t(lang, "due"), t(lang, "status")]
-    return code_block(tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True,
-                               maxcolwidths=[None, 40, 24, None, None]))
+    """A text table Teams shows aligned; the title last, whole, on one line."""
+    rows = [(f"#{a.number}", a.unit, due_words(lang, a, today), status_label(lang, a.status),
+             " ".join(a.title.split())) for a in items]
+    headers = ["#", t(lang, "unit"), t(lang, "due"), t(lang, "status"), t(lang, "assignment")]
+    return text_table(rows, headers)
 
 
 def list_table(lang: str, title: str, items: list[AssignmentView], total: int,

@@ -7,10 +7,8 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
-from tabulate import tabulate
-
 from cards import charts
-from cards.elements import Card, Element, card, facts, heading, subtle, text
+from cards.elements import Card, Element, card, facts, heading, subtle, text, text_table
 from cards.texts import amount, money_unit, t
 from storage.domain import format_number, normalize
 from storage.queries import BudgetColumn, BudgetLineView, BudgetView
@@ -167,8 +165,7 @@ def budget_table(lang: str, b: BudgetView, currency: str, year: int | None = Non
                  line_key: str | None = None) -> str:
     rows = [[ln.line, *(_figure(ln.amount(c.year)) for c in b.columns)] for ln in b.lines]
     headers = [t(lang, "budget.line"), *(column_label(lang, c) for c in b.columns)]
-    table = tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True,
-                     colalign=("left", *("right" for _ in b.columns)))
+    table = text_table(rows, headers, ("left", *("right" for _ in b.columns)))
     return f"{budget_text(lang, b, currency, year, line_key)}\n\n{table}"
 
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
-from tabulate import tabulate
-
 from cards import charts
 from cards.elements import (
     Card,
@@ -22,13 +20,12 @@ from cards.elements import (
     heading,
     subtle,
     text,
+    text_table,
 )
 from cards.texts import amount, day, money_unit, t
+from storage.finance import measure_value, ranked, with_balance
 from storage.queries import AssignmentCounts, FinanceView
 from understanding.question import AssignmentFilter, Intent, Question
-
-MEASURES = ("deficit", "surplus", "budget", "forecast", "actual")
-BALANCES = ("deficit", "surplus", "balanced")
 
 
 def deviation_words(lang: str, value: Decimal, currency: str = "SEK") -> str:
@@ -122,42 +119,15 @@ def forecast_text(lang: str, f: FinanceView, currency: str = "SEK") -> str:
 def forecast_table(lang: str, f: FinanceView, currency: str = "SEK") -> str:
     rows = _figures(lang, f, currency)
     return "\n".join([forecast_text(lang, f, currency), "",
-                      tabulate(rows, tablefmt="simple", disable_numparse=True), "",
+                      text_table(rows), "",
                       f.comment]).strip()
 
 
 # --- across units -------------------------------------------------------------------------
 
 
-def _value(f: FinanceView, measure: str) -> Decimal:
-    return {"deficit": f.deviation, "surplus": f.deviation, "budget": f.budget_year,
-            "forecast": f.forecast_year, "actual": f.actual_period}[measure]
-
-
-def ranked(views: Sequence[FinanceView], measure: str) -> list[FinanceView]:
-    """The units a ranking lists, first first: the most negative / positive deviation (only
-    units that have a deficit / surplus), or the largest figure by absolute size (costs are
-    negative: the largest budget is the most negative one). Ties by name."""
-    if measure not in MEASURES:
-        raise ValueError(f"unknown measure {measure!r}")
-    if measure == "deficit":
-        return sorted((f for f in views if f.deviation < 0), key=lambda f: (f.deviation, f.unit))
-    if measure == "surplus":
-        return sorted((f for f in views if f.deviation > 0),
-                      key=lambda f: (-f.deviation, f.unit))
-    return sorted(views, key=lambda f: (-abs(_value(f, measure)), f.unit))
-
-
-def _with_balance(views: Sequence[FinanceView], balance: str) -> list[FinanceView]:
-    if balance not in BALANCES:
-        raise ValueError(f"unknown balance {balance!r}")
-    test = {"deficit": lambda d: d < 0, "surplus": lambda d: d > 0,
-            "balanced": lambda d: d == 0}[balance]
-    return [f for f in views if test(f.deviation)]
-
-
 def _shown(lang: str, f: FinanceView, measure: str, currency: str) -> str:
-    value = _value(f, measure)
+    value = measure_value(f, measure)
     if measure in ("deficit", "surplus"):
         return deviation_words(lang, value, currency)
     return amount(lang, value, currency)
@@ -229,9 +199,8 @@ def _units_table(lang: str, views: Sequence[FinanceView], currency: str) -> str:
     rows = [(f.unit, amount(lang, f.budget_year, currency),
              amount(lang, f.forecast_year, currency),
              deviation_words(lang, f.deviation, currency)) for f in views]
-    return tabulate(rows, headers=[t(lang, "finance.unit"), t(lang, "budget_year"),
-                                   t(lang, "forecast_year"), t(lang, "deviation")],
-                    tablefmt="simple", disable_numparse=True)
+    return text_table(rows, [t(lang, "finance.unit"), t(lang, "budget_year"),
+                             t(lang, "forecast_year"), t(lang, "deviation")])
 
 
 def ranking_table(lang: str, views: Sequence[FinanceView], measure: str, top: int = 1,
@@ -283,9 +252,8 @@ def total_table(lang: str, views: Sequence[FinanceView], currency: str = "SEK") 
         return t(lang, "finance.no_figures")
     budget, forecast, dev = _sum(views)
     table = _units_table(lang, sorted(views, key=lambda f: f.unit), currency)
-    total = tabulate([(t(lang, "total"), amount(lang, budget, currency),
-                       amount(lang, forecast, currency), deviation_words(lang, dev, currency))],
-                     tablefmt="plain", disable_numparse=True)
+    total = text_table([(t(lang, "total"), amount(lang, budget, currency),
+                         amount(lang, forecast, currency), deviation_words(lang, dev, currency))])
     return f"{total_text(lang, views, currency)}\n\n{table}\n\n{total}"
 
 
@@ -295,7 +263,7 @@ def which_text(lang: str, views: Sequence[FinanceView], balance: str,
     'Ingen enhet har underskott i prognosen.'"""
     if not views:
         return t(lang, "finance.no_figures")
-    found = _with_balance(views, balance)
+    found = with_balance(views, balance)
     if not found:
         return t(lang, f"finance.none.{balance}")
     return t(lang, "finance.which_text", title=t(lang, f"finance.which.{balance}"),
@@ -307,7 +275,7 @@ def which_card(lang: str, views: Sequence[FinanceView], balance: str,
                currency: str = "SEK") -> Card:
     if not views:
         return _no_figures(lang)
-    found = _with_balance(views, balance)
+    found = with_balance(views, balance)
     body: list[Element] = [heading(t(lang, f"finance.which.{balance}")),
                            _as_of(lang, views, currency)]
     if found:
@@ -316,7 +284,9 @@ def which_card(lang: str, views: Sequence[FinanceView], balance: str,
                            for f in found]))
     else:
         body.append(text(t(lang, f"finance.none.{balance}"), weight="Bolder"))
-    body.extend(_deviation_bars(lang, views, currency, worst_first=balance == "deficit"))
+    # The units asked about; when none is, every unit, to show how far each one is.
+    body.extend(_deviation_bars(lang, found or views, currency,
+                                worst_first=balance == "deficit"))
     return card(body)
 
 
@@ -324,7 +294,7 @@ def which_table(lang: str, views: Sequence[FinanceView], balance: str,
                 currency: str = "SEK") -> str:
     if not views:
         return t(lang, "finance.no_figures")
-    found = _with_balance(views, balance)
+    found = with_balance(views, balance)
     summary = which_text(lang, views, balance, currency)
     table = _units_table(lang, found or sorted(views, key=lambda f: f.unit), currency)
     return f"{summary}\n\n{table}"

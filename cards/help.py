@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from tabulate import tabulate
-
 from cards.elements import (
     Card,
     Element,
     ask_action,
     card,
-    code_block,
     container,
     escape,
     heading,
     subtle,
     text,
+    text_table,
 )
 from cards.texts import t
 from storage.filters import AssignmentFilter
@@ -51,8 +49,7 @@ def help_text(lang: str) -> str:
 
 def help_table(lang: str) -> str:
     rows = [(t(lang, f"help.topic.{key}"), t(lang, f"help.example.{key}")) for key in TOPICS]
-    return f"**{t(lang, 'help_title')}**\n\n" + code_block(
-        tabulate(rows, tablefmt="plain", maxcolwidths=[40, 50]))
+    return f"**{t(lang, 'help_title')}**\n\n" + text_table(rows)
 
 
 def units_card(lang: str, units: list[UnitView], org_name: str) -> Card:
@@ -77,8 +74,8 @@ def units_text(lang: str, units: list[UnitView]) -> str:
 def units_table(lang: str, units: list[UnitView]) -> str:
     rows = [(u.name, u.assignments, t(lang, "yes") if u.has_finance or u.has_budget else "")
             for u in units]
-    return f"**{t(lang, 'units_title')}**\n\n" + code_block(tabulate(
-        rows, headers=[t(lang, "unit"), "#", t(lang, "has_finance")], disable_numparse=True))
+    return f"**{t(lang, 'units_title')}**\n\n" + text_table(
+        rows, [t(lang, "unit"), "#", t(lang, "has_finance")])
 
 
 def clarify_card(lang: str, said: str, options: list[tuple[str, Question]]) -> Card:

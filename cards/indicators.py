@@ -13,10 +13,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from tabulate import tabulate
-
 from cards import charts
-from cards.elements import Card, Element, card, container, facts, heading, subtle, text
+from cards.elements import (
+    Card,
+    Element,
+    card,
+    container,
+    facts,
+    heading,
+    subtle,
+    text,
+    text_table,
+)
 from cards.texts import t
 from storage.domain import (
     Direction,
@@ -286,7 +294,7 @@ def indicator_table(lang: str, i: IndicatorView) -> str:
                      judgement_label(lang, j) if j else ""])
     headers = [t(lang, "indicator.year"), *(label for _, label in columns),
                t(lang, "indicator.forecast_column"), t(lang, "indicator.trend_column")]
-    table = tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True)
+    table = text_table(rows, headers)
     return f"{indicator_text(lang, i)}\n\n{table}" if rows else indicator_text(lang, i)
 
 
@@ -347,7 +355,7 @@ def indicators_table(lang: str, items: Sequence[IndicatorView], title: str) -> s
     headers = [t(lang, "indicator.digest_title"), t(lang, "indicator.latest"),
                t(lang, "indicator.development")]
     return (f"{title} ({t(lang, 'indicator.count', n=len(items))})\n\n"
-            + tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True))
+            + text_table(rows, headers))
 
 
 # --- nudges -----------------------------------------------------------------------------

@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import json
 
-from tabulate import tabulate
-
 from cards import charts
-from cards.elements import Card, Element, card, heading, subtle
+from cards.elements import Card, Element, card, heading, subtle, text_table
 from cards.texts import status_label, t
 from storage.queries import Summary
 
@@ -116,5 +114,5 @@ def summary_table(lang: str, s: Summary) -> str:
     with_nr = _with_not_reported(s)
     rows = [(label if bold else f"  {label}", on, dev, *([nr] if with_nr else []), total)
             for label, on, dev, nr, total, bold in summary_rows(lang, s)]
-    return f"{t(lang, 'summary_title')}\n\n" + tabulate(
-        rows, headers=["", *_headers(lang, s)], tablefmt="simple")
+    return f"**{t(lang, 'summary_title')}**\n\n" + text_table(
+        [[str(c) for c in row] for row in rows], ["", *_headers(lang, s)])

@@ -40,13 +40,13 @@ def t(lang: str, key: str, **values: object) -> str:
     return entry.format(**values)
 
 
-def choose_language(locale: str | None, guessed: str | None, default: str = "sv",
-                    supported: tuple[str, ...] = LANGUAGES) -> str:
+def choose_language(locale: str | None, guessed: str | None, default: str = "sv") -> str:
     """The user's locale when it is one we speak (fi-FI, sv-FI, sv-SE, en-…), else the
-    question's language, else the organisation's default language."""
-    prefix = (locale or "").split("-")[0].lower()
+    question's language, else the organisation's default language. A Finnish user of a
+    Swedish municipality gets Finnish: the organisation's languages only choose the default."""
+    prefix = (locale or "").replace("_", "-").split("-")[0].lower()
     for candidate in (prefix, guessed, default):
-        if candidate in LANGUAGES and (candidate in supported or candidate == default):
+        if candidate in LANGUAGES:
             return candidate
     return "sv"
 

@@ -24,6 +24,8 @@ class Answer:
     question: Question | None = None
     # The assignment numbers shown, in display order ("den andra" = the second of these).
     listed: tuple[int, ...] = ()
+    # The units shown, in order (a ranking: "hur ser dess prognos ut?" = the first).
+    units: tuple[int, ...] = ()
     # The bot asked back: the next message may complete this question (a unit, a choice).
     awaiting: Question | None = None
     # Suggested next questions (at most three are shown), as the words that ask them: Teams

@@ -59,7 +59,7 @@ class Turn:
 
 def context_to_state(context: Context) -> dict[str, Any]:
     return {"question": context.question.to_data(), "numbers": list(context.numbers),
-            "page": context.page, "at": context.at.isoformat()}
+            "page": context.page, "at": context.at.isoformat(), "units": list(context.units)}
 
 
 def context_from_state(data: Any) -> Context | None:
@@ -71,7 +71,8 @@ def context_from_state(data: Any) -> Context | None:
         return Context(question=Question.from_data(data["question"]),
                        numbers=tuple(int(n) for n in data.get("numbers") or ())[:100],
                        page=max(1, int(data.get("page") or 1)),
-                       at=datetime.fromisoformat(data["at"]))
+                       at=datetime.fromisoformat(data["at"]),
+                       units=tuple(int(u) for u in data.get("units") or ())[:100])
     except (KeyError, TypeError, ValueError):
         return None
 
@@ -116,8 +117,7 @@ class Conversation(ComponentDialog):
             key = f"{activity.channel_id}:{conversation.id if conversation else ''}:{activity.id}"
         return Ask(
             question=question,
-            lang=choose_language(activity.locale, question.language, org.language,
-                                 org.languages),
+            lang=choose_language(activity.locale, question.language, org.language),
             today=self._today(org),
             engine=self._engine,
             org=org,
@@ -206,7 +206,8 @@ class Conversation(ComponentDialog):
             return
         remembered = Context(question=question.with_(alternatives=(), as_text=False),
                              numbers=answer.listed or (stored.numbers if stored else ()),
-                             page=question.page, at=self._now())
+                             page=question.page, at=self._now(),
+                             units=answer.units or question.units)
         await self._context.set(context, context_to_state(remembered))
 
     # --- the ask-back prompt -----------------------------------------------------------------

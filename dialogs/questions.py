@@ -13,6 +13,7 @@ from cards.describe import describe, list_title
 from cards.texts import t
 from dialogs.answers import Answer
 from dialogs.commands import Ask, command
+from storage import finance as finance_rules
 from storage import indicators as indicator_rules
 from storage import queries
 from storage.db import session
@@ -96,10 +97,11 @@ def finance(ask: Ask) -> Answer:
         if q.form is Form.RANK:
             measure = (q.measure or Measure.DEFICIT).value
             args = (ask.lang, views, measure, q.top, currency)
+            order = tuple(f.unit_id for f in finance_rules.ranked(views, measure))
             if q.as_text:
-                return _plain(finance_cards.ranking_table(*args), q)
+                return Answer(finance_cards.ranking_table(*args), question=q, units=order)
             return Answer(finance_cards.ranking_text(*args), finance_cards.ranking_card(*args),
-                          question=q)
+                          question=q, units=order)
         if q.form is Form.TOTAL:
             if q.as_text:
                 return _plain(finance_cards.total_table(ask.lang, views, currency), q)
@@ -107,10 +109,11 @@ def finance(ask: Ask) -> Answer:
                           finance_cards.total_card(ask.lang, views, currency), question=q)
         balance = (q.balance or Balance.DEFICIT).value
         args2 = (ask.lang, views, balance, currency)
+        found = tuple(f.unit_id for f in finance_rules.with_balance(views, balance))
         if q.as_text:
-            return _plain(finance_cards.which_table(*args2), q)
+            return Answer(finance_cards.which_table(*args2), question=q, units=found)
         return Answer(finance_cards.which_text(*args2), finance_cards.which_card(*args2),
-                      question=q)
+                      question=q, units=found)
     if not q.units:
         return _which_unit(ask, "has_finance")
     with session(ask.engine, ask.org_id) as s:

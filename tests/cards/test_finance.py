@@ -11,6 +11,7 @@ from demo_views import charts_in, check, demo, size, unit
 
 from cards import finance as fc
 from cards.texts import LANGUAGES
+from storage.finance import BALANCES, MEASURES, ranked
 
 IT = "IT"
 
@@ -66,7 +67,7 @@ def test_ranking_names_the_top_units_first_with_their_figure() -> None:
         "Störst budget (helår): Stab och planering -97 838 tkr.")
     assert fc.ranking_text("sv", views, "actual").startswith(
         "Störst utfall (perioden): Räddningstjänst -50 191 tkr")
-    assert [f.unit for f in fc.ranked(views, "forecast")][:2] == ["Stab och planering",
+    assert [f.unit for f in ranked(views, "forecast")][:2] == ["Stab och planering",
                                                                   "Räddningstjänst"]
 
 
@@ -90,7 +91,7 @@ def test_a_deficit_ranks_first_when_there_is_one() -> None:
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_ranking_cards(lang: str) -> None:
     views = demo().finance
-    cards = [fc.ranking_card(lang, views, m, top) for m in fc.MEASURES for top in (1, 3)]
+    cards = [fc.ranking_card(lang, views, m, top) for m in MEASURES for top in (1, 3)]
     check(cards, *([f.unit for f in views] for _ in cards))
     for card in cards:
         [chart] = charts_in(card)  # every unit's deviation, whatever the measure
@@ -117,7 +118,7 @@ def test_total_text() -> None:
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_which_cards(lang: str) -> None:
     views = demo().finance
-    cards = [fc.which_card(lang, views, b) for b in fc.BALANCES]
+    cards = [fc.which_card(lang, views, b) for b in BALANCES]
     texts = check(cards, ["Stab och planering", "+1 866", "IT", "+1 372"],
                   ["Stab och planering", "+1 866"], ["Näringsliv", "0"])
     none = {"sv": "Ingen enhet har underskott i prognosen.",
