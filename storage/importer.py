@@ -6,8 +6,6 @@ Re-importing the same file changes nothing.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
@@ -28,6 +26,7 @@ from storage.domain import (
     parse_number,
     parse_status,
 )
+from storage.import_files import read_table
 from storage.models import (
     Assignment,
     AssignmentParticipant,
@@ -107,53 +106,6 @@ class ImportResult:
         if self.units_created:
             text += f"; nya enheter: {', '.join(self.units_created)}"
         return text
-
-
-# --- reading files --------------------------------------------------------------------
-
-
-def read_table(path: str | Path) -> list[list[Any]]:
-    """Rows of a CSV (UTF-8 or Windows-1252, comma/semicolon/tab) or XLSX file."""
-    path = Path(path)
-    if not path.is_file():
-        raise ImportRejected([RowError(0, f"filen {str(path)!r} finns inte")])
-    if path.suffix.lower() in {".xlsx", ".xlsm"}:
-        return _read_xlsx(path)
-    if path.suffix.lower() in {".csv", ".txt", ".tsv"}:
-        return _read_csv(path.read_bytes())
-    raise ImportRejected([RowError(0, f"okänt filformat {path.suffix!r} (CSV eller XLSX)")])
-
-
-def _read_csv(raw: bytes) -> list[list[Any]]:
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            text = raw.decode("cp1252")
-        except UnicodeDecodeError:  # bytes cp1252 leaves undefined: not a text file we know
-            raise ImportRejected(
-                [RowError(0, "okänd teckenkodning (spara som CSV UTF-8 eller Windows-1252)")]
-            ) from None
-    first_line = text.split("\n", 1)[0]
-    delimiter = max(";,\t", key=first_line.count)
-    return [row for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
-
-
-def _read_xlsx(path: Path) -> list[list[Any]]:
-    from openpyxl import load_workbook
-
-    try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many types for a damaged file
-        raise ImportRejected([RowError(0, f"kan inte läsa Excel-filen: {exc}")]) from None
-    try:
-        sheet = workbook.worksheets[0]
-        # Read-only sheets are parsed lazily: a damaged sheet fails here, not on load.
-        return [list(row) for row in sheet.iter_rows(values_only=True)]
-    except Exception as exc:
-        raise ImportRejected([RowError(0, f"kan inte läsa Excel-filen: {exc}")]) from None
-    finally:
-        workbook.close()
 
 
 def _map_header(header: list[Any], columns: dict[str, tuple[str, ...]]) -> dict[str, int]:
