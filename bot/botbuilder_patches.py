@@ -9,11 +9,14 @@ on any other (check_versions, called from app.build): an upgrade must re-read th
   by a direct model walk (model_json): msrest's per-node dispatch costs ~5 ms per reply;
 - msrest's aiohttp response raises on an empty body; a channel may answer 202 with none;
 - an invoke response's body is serialised once: 4.17.1's CloudAdapter.process serialises a
-  dict body a second time and answers HTTP 500.
+  dict body a second time and answers HTTP 500;
+- recognizers-text-number (botbuilder-dialogs' dependency) sets the importing thread's decimal
+  precision to 15 on import; it is put back to Python's 28 (figures are Decimals).
 """
 
 from __future__ import annotations
 
+import decimal
 import logging
 from collections.abc import Callable
 from datetime import datetime
@@ -29,6 +32,7 @@ from botframework.connector.aio import ConnectorClient
 from botframework.connector.auth.jwt_token_extractor import JwtTokenExtractor
 from msrest.serialization import Model, Serializer
 from msrest.universal_http.aiohttp import AioHttpClientResponse
+from recognizers_number import NumberRecognizer  # noqa: F401  (imported here: see below)
 
 from bot.openid import AsyncOpenIdMetadata
 from bot.replies import CardAttachment
@@ -66,6 +70,14 @@ def check_versions(installed: Callable[[str], str] | None = None) -> None:
                    "and re-test every patch before changing PATCHED_FOR.")
         log.error(message)
         raise UnsupportedVersions(message)
+
+
+# --- decimal precision ------------------------------------------------------------------------
+
+# recognizers_number/number/parsers.py runs `getcontext().prec = 15` at import. It is imported
+# above, so it cannot run again after this: the event loop's thread (where SQLite calls run
+# too) and the command line get Python's 28 digits back; other threads never lost them.
+decimal.getcontext().prec = decimal.DefaultContext.prec
 
 
 # --- incoming: OpenID metadata without blocking the event loop --------------------------------

@@ -91,3 +91,18 @@ def test_replies_serialise_exactly_as_msrest_does() -> None:
     for activity in _reply_variants():
         fast = FastActivitySerializer(classes).body(activity, "Activity")
         assert fast == Serializer(classes).body(activity, "Activity"), activity.type
+
+
+def test_importing_botbuilder_leaves_decimal_precision_alone() -> None:
+    """recognizers-text-number (botbuilder-dialogs' dependency) sets the importing thread's
+    decimal precision to 15 when imported: quantizing a figure to öre then fails from 10¹³
+    on (storage.importer._money), and every sum on the event loop's thread rounds at 15."""
+    import decimal
+
+    import botbuilder.dialogs  # noqa: F401
+    import recognizers_number  # noqa: F401
+
+    import app  # noqa: F401
+
+    assert decimal.getcontext().prec == decimal.DefaultContext.prec == 28
+    assert decimal.Decimal("12345678901234.5").quantize(decimal.Decimal("0.01"))

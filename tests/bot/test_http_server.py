@@ -82,13 +82,14 @@ async def _until_closed(reader: asyncio.StreamReader) -> bytes:
 async def _slow_client(s: Served, kind: str, n: int) -> tuple[str, float, bytes]:
     """Sends part of a request, then nothing. Returns (kind, seconds from the moment the
     server's clock for that part started until it closed the connection, what came back)."""
+    connecting = time.monotonic()  # the header clock starts when the server accepts
     reader, writer = await asyncio.open_connection(s.host, s.port)
     body = s.activity("hjälp", f"slow-{kind}-{n}")
     head = _head(len(body), keep_alive=True)
     try:
         if kind == "headers":
             writer.write(head[: len(head) // 2])
-            started = time.monotonic()
+            started = connecting
         elif kind == "body":
             writer.write(head + body[: len(body) // 2])
             started = time.monotonic()
