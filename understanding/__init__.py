@@ -7,7 +7,7 @@ language is data (`lexicon/<lang>.json`), not code.
 
 from understanding.catalog import AssignmentEntry, Catalog, IndicatorEntry, UnitEntry
 from understanding.followup import CONTEXT_TTL, Context, resolve
-from understanding.parse import Understander, reply_language
+from understanding.parse import Understander
 from understanding.question import (
     AssignmentFilter,
     Balance,
@@ -37,6 +37,5 @@ __all__ = [
     "Understander",
     "parse_subscription",
     "parse_time_of_day",
-    "reply_language",
     "resolve",
 ]

@@ -278,16 +278,6 @@ def _other_languages(tokens: Sequence[Token], skip: Match, u: Understander) -> l
     return out
 
 
-def reply_language(locale: str | None, guessed: str | None,
-                   supported: Sequence[str] = ("sv", "en", "fi")) -> str:
-    """The activity's locale when it is a supported language, else the question's language;
-    the first supported (the organisation's first language) when neither tells."""
-    prefix = (locale or "").split("-")[0].lower()
-    if prefix in supported:
-        return prefix
-    return guessed if guessed in supported else supported[0]
-
-
 def _merged(matches: list[Match]) -> list[Match]:
     """One match per span, with every reading of it: "ekonomi" is a cue word, a unit's
     alias and a goal area's word at once, and which it is depends on the rest."""

@@ -212,16 +212,9 @@ def test_close_readings_are_asked_back() -> None:
     assert q.units == () and q.alternatives and q.alternatives[0].units == (6,)
 
 
-def test_reply_language() -> None:
-    from understanding import reply_language
-
-    assert reply_language("fi-FI", "sv") == "fi"
-    assert reply_language("de-DE", "en") == "en"
-    assert reply_language(None, None, ("fi", "sv")) == "fi"
-
-
 def test_every_teams_command_is_understood_in_english_and_swedish() -> None:
-    """A command picked in Teams arrives as its title: manifest.json (English) and sv.json."""
+    """A command picked in Teams arrives as its prompt (a "prompt" command) or else its
+    title: manifest.json (English) and sv.json."""
     import json
     from pathlib import Path
 
@@ -230,10 +223,11 @@ def test_every_teams_command_is_understood_in_english_and_swedish() -> None:
     swedish = json.loads((root / "sv.json").read_text("utf-8"))
     for c, command_list in enumerate(manifest["bots"][0]["commandLists"]):
         for i, cmd in enumerate(command_list["commands"]):
-            sv_title = swedish[f"bots[0].commandLists[{c}].commands[{i}].title"]
-            english, svenska = ask(cmd["title"]), ask(sv_title)
-            assert english.intent is not Intent.UNKNOWN, cmd["title"]
-            assert (svenska.intent, svenska.form) == (english.intent, english.form), sv_title
+            field = "prompt" if cmd.get("type") == "prompt" else "title"
+            sv_words = swedish[f"bots[0].commandLists[{c}].commands[{i}].{field}"]
+            english, svenska = ask(cmd[field]), ask(sv_words)
+            assert english.intent is not Intent.UNKNOWN, cmd[field]
+            assert (svenska.intent, svenska.form) == (english.intent, english.form), sv_words
 
 
 def test_subscribe_names_its_units() -> None:
