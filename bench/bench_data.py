@@ -1,5 +1,7 @@
-"""Fills a database with the demo report plus N synthetic assignments and M comments, for the
-turn benchmarks. Plain bulk inserts; the importer would take minutes for 200 000 comments.
+"""Fills a database with the demo organisations plus N synthetic assignments and M comments
+in the default organisation (Norrtälje), for the turn benchmarks. Plain bulk inserts, in a
+session scoped to that organisation (row-level security on PostgreSQL); the importer would
+take minutes for 200 000 comments.
 
     .venv/bin/python bench/bench_data.py DATABASE_URL [--assignments 20000] [--comments 200000]
 """
@@ -17,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import insert, select  # noqa: E402
 
-from storage.db import make_engine, migrate  # noqa: E402
+from storage.db import make_engine, migrate, session  # noqa: E402
 from storage.demo import load_demo  # noqa: E402
 from storage.domain import normalize  # noqa: E402
 from storage.models import Assignment, StatusComment, Unit  # noqa: E402
@@ -31,16 +33,24 @@ def populate(url: str, assignments: int = 20_000, comments: int = 200_000) -> di
     migrate(engine)
     load_demo(engine)
     rng = random.Random(7)
-    with engine.begin() as conn:
-        unit_ids = [row[0] for row in conn.execute(select(Unit.id))]
+    org = 1  # the first demo organisation: the default in local mode
+    with session(engine, org) as s, s.begin():
+        conn = s.connection()
+        unit_ids = [row[0] for row in conn.execute(select(Unit.id)
+                                                   .where(Unit.organisation_id == org))]
         first_id = (conn.execute(select(Assignment.id).order_by(Assignment.id.desc()))
                     .scalars().first() or 0) + 1
+        first_number = (conn.execute(select(Assignment.number)
+                                     .where(Assignment.organisation_id == org)
+                                     .order_by(Assignment.number.desc()))
+                        .scalars().first() or 0) + 1
         rows = []
         for i in range(assignments):
             kind = rng.choice(["Uppdrag", "Nämndinitiativ"])
             title = f"Syntetiskt uppdrag {i}: utreda åtgärd {rng.randint(1, 10**6)}"
             rows.append({
-                "id": first_id + i, "kind": kind, "goal_area": f"{rng.randint(1, 6)}. Mål",
+                "id": first_id + i, "organisation_id": org, "number": first_number + i,
+                "kind": kind, "goal_area": f"{rng.randint(1, 6)}. Mål",
                 "title": title, "unit_id": rng.choice(unit_ids),
                 "due_date": date(2023, 1, 1) + timedelta(days=rng.randint(0, 5 * 365)),
                 "status": rng.choice(["not_started", "started", "completed"]),
@@ -58,7 +68,7 @@ def populate(url: str, assignments: int = 20_000, comments: int = 200_000) -> di
                 if made >= comments:
                     break
                 batch.append({
-                    "assignment_id": first_id + i,
+                    "organisation_id": org, "assignment_id": first_id + i,
                     "text": f"Lägesrapport {j}: arbetet fortgår, avstämning med nämnden ({i}).",
                     "author": "import", "author_id": "", "changes": "",
                     "created_at": datetime(2024, 1, 1, tzinfo=UTC) + timedelta(days=j * 30,

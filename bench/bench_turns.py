@@ -1,15 +1,23 @@
 """Benchmark: turns per second and latency, request → reply arriving at a fake channel.
 
-Läget (app.py, in its own process) answering the forecast question and the overdue list on a
-database with 20 000 assignments and 200 000 comments, side by side in the same run with a
-stock botbuilder echo bot (bench/echo_stock.py) and a minimal aiohttp bot without botbuilder
-(bench/echo_minimal.py). This process is the load generator and the fake channel; each bot
-runs in a separate process. Also reports each bot process's peak RSS (VmHWM).
+Läget (app.py, in its own process) answering the forecast question, the overdue list and a
+follow-up question on a database with 20 000 extra assignments and 200 000 comments, side by
+side in the same run with three baselines: the Microsoft 365 Agents SDK 1.9 echo
+(bench/echo_agents_sdk.py, its documented quickstart, anonymous, in its own venv
+bench/.venv-agents, made here on first use), a stock botbuilder 4.17.1 echo
+(bench/echo_stock.py) and a minimal aiohttp bot without any SDK (bench/echo_minimal.py).
+This process is the load generator and the fake channel; each bot runs in a process of its
+own. Also reports each bot process's peak RSS (VmHWM).
 
-    .venv/bin/python bench/bench_turns.py                 # SQLite
-    .venv/bin/python bench/bench_turns.py --postgres      # PostgreSQL (throwaway server)
+Two modes: `warm` reuses 32 conversations; `first` sends every turn in a conversation the
+bot has never seen (a new conversation id per turn; for the follow-up, per question pair),
+as every new Teams user, channel and 1:1 nudge chat is.
 
-Prints a Markdown table for docs/performance.md.
+    .venv/bin/python bench/bench_turns.py                    # SQLite, both modes
+    .venv/bin/python bench/bench_turns.py --postgres         # PostgreSQL (throwaway server)
+    .venv/bin/python bench/bench_turns.py --mode first --turns 1000
+
+Prints Markdown tables for docs/performance.md.
 """
 
 from __future__ import annotations
@@ -100,62 +108,94 @@ def peak_rss_mib(pid: int) -> float:
     return float("nan")
 
 
+# A script is the questions one conversation asks in turn; only the timed ones are measured
+# and counted (a follow-up is timed, the question it follows is not).
+Script = tuple[tuple[str, bool], ...]
+
+
 async def drive(http: aiohttp.ClientSession, channel: Channel, channel_url: str, bot_url: str,
-                text: str, turns: int, concurrency: int) -> tuple[list[float], int, float]:
+                script: Script, turns: int, concurrency: int,
+                first_contact: bool) -> tuple[list[float], int, float]:
     latencies: list[float] = []
     errors = 0
     counter = itertools.count()
+    conversations = itertools.count()
     loop = asyncio.get_running_loop()
+    run_id = time.perf_counter_ns()
 
-    async def conversation(index: int) -> None:
+    async def send(index: int, conversation_id: str, text: str) -> float | None:
+        activity_id = f"a{index}-{time.perf_counter_ns()}"
+        activity = {
+            "type": "message", "id": activity_id, "channelId": "msteams",
+            "serviceUrl": channel_url, "text": text, "locale": "sv-SE",
+            "from": {"id": f"29:user-{conversation_id}", "name": "Bench"},
+            "recipient": {"id": "28:bot", "name": "Bot"},
+            "conversation": {"id": conversation_id, "conversationType": "personal",
+                             "tenantId": "t"},
+        }
+        arrived: asyncio.Future[float] = loop.create_future()
+        channel.waiting[activity_id] = arrived
+        began = time.perf_counter()
+        async with http.post(bot_url, json=activity) as response:
+            await response.read()
+            ok = response.status in (200, 201, 202)
+        try:
+            done = await asyncio.wait_for(arrived, 30)
+        except TimeoutError:
+            channel.waiting.pop(activity_id, None)
+            return None
+        return done - began if ok else None
+
+    async def worker(index: int) -> None:
         nonlocal errors
         while next(counter) < turns:
-            activity_id = f"a{index}-{len(latencies)}-{time.perf_counter_ns()}"
-            activity = {
-                "type": "message", "id": activity_id, "channelId": "msteams",
-                "serviceUrl": channel_url, "text": text, "locale": "sv-SE",
-                "from": {"id": f"29:user-{index}", "name": "Bench"},
-                "recipient": {"id": "28:bot", "name": "Bot"},
-                "conversation": {"id": f"bench-{index}", "conversationType": "personal",
-                                 "tenantId": "t"},
-            }
-            arrived: asyncio.Future[float] = loop.create_future()
-            channel.waiting[activity_id] = arrived
-            began = time.perf_counter()
-            async with http.post(bot_url, json=activity) as response:
-                await response.read()
-                ok = response.status in (200, 201)
-            try:
-                done = await asyncio.wait_for(arrived, 30)
-            except TimeoutError:
-                ok = False
-                channel.waiting.pop(activity_id, None)
-            if ok:
-                latencies.append(done - began)
-            else:
-                errors += 1
+            number = next(conversations) if first_contact else index
+            conversation_id = f"bench-{run_id}-{number}"
+            for text, timed in script:
+                took = await send(index, conversation_id, text)
+                if took is None:
+                    errors += 1
+                elif timed:
+                    latencies.append(took)
 
     began = time.perf_counter()
-    await asyncio.gather(*(conversation(i) for i in range(concurrency)))
+    await asyncio.gather(*(worker(i) for i in range(concurrency)))
     return latencies, errors, time.perf_counter() - began
 
 
-async def run_variant(name: str, argv: list[str], env: dict[str, str], port: int, text: str,
-                      args: argparse.Namespace, channel: Channel, channel_url: str,
+async def run_variant(name: str, argv: list[str], env: dict[str, str], port: int,
+                      script: Script, first_contact: bool, args: argparse.Namespace,
+                      channel: Channel, channel_url: str,
                       http: aiohttp.ClientSession) -> Result:
     proc = subprocess.Popen(argv, cwd=ROOT, env={**os.environ, **env},
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         await wait_listening(port, proc)
         bot_url = f"http://127.0.0.1:{port}/api/messages"
-        await drive(http, channel, channel_url, bot_url, text, args.warmup, args.concurrency)
-        latencies, errors, seconds = await drive(http, channel, channel_url, bot_url, text,
-                                                 args.turns, args.concurrency)
+        await drive(http, channel, channel_url, bot_url, script, args.warmup,
+                    args.concurrency, first_contact)
+        latencies, errors, seconds = await drive(http, channel, channel_url, bot_url, script,
+                                                 args.turns, args.concurrency, first_contact)
         rss = peak_rss_mib(proc.pid)
     finally:
         proc.terminate()
         proc.wait(30)
     return Result(name, len(latencies), seconds, latencies, rss, errors)
+
+
+AGENTS_VENV = ROOT / "bench" / ".venv-agents"
+AGENTS_PACKAGES = ("microsoft-agents-hosting-aiohttp==1.9.0",
+                   "microsoft-agents-authentication-msal==1.9.0")
+
+
+def agents_python() -> str:
+    """The Agents SDK in a venv of its own (it must not share Läget's dependencies)."""
+    python = AGENTS_VENV / "bin" / "python"
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(AGENTS_VENV)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q",
+                        "--disable-pip-version-check", *AGENTS_PACKAGES], check=True)
+    return str(python)
 
 
 async def main_async(args: argparse.Namespace) -> None:
@@ -182,49 +222,58 @@ async def main_async(args: argparse.Namespace) -> None:
         await web.TCPSite(runner, "127.0.0.1", channel_port).start()
         channel_url = f"http://127.0.0.1:{channel_port}/"
         laget_env = {"DATABASE_URL": url, "LAGET_DEMO": "0", "LAGET_TODAY": "2025-09-30",
-                     "MicrosoftAppId": "", "MicrosoftAppPassword": ""}
-        results = []
+                     "MicrosoftAppId": "", "MicrosoftAppPassword": "", "LAGET_SCHEDULER": "0"}
+        agents_env = {"CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTID": "",
+                      "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__ANONYMOUS_ALLOWED": "true"}
+        echo: Script = (("hej", True),)
+        variants = [
+            ("minimal aiohttp echo (no SDK)", [PYTHON, "bench/echo_minimal.py"], {}, echo),
+            ("Agents SDK 1.9 echo (anonymous, MemoryStorage)",
+             [agents_python(), "bench/echo_agents_sdk.py"], agents_env, echo),
+            ("stock botbuilder 4.17.1 echo", [PYTHON, "bench/echo_stock.py"], {}, echo),
+            ("Läget: forecast \"what's IT's forecast?\"", [PYTHON, "app.py"], laget_env,
+             (("what's IT's forecast?", True),)),
+            ("Läget: overdue list \"vilka uppdrag är försenade?\"", [PYTHON, "app.py"],
+             laget_env, (("vilka uppdrag är försenade?", True),)),
+            ("Läget: follow-up \"och HR?\" after a forecast", [PYTHON, "app.py"], laget_env,
+             (("prognos IT", False), ("och HR?", True))),
+        ]
+        modes = {"warm": [False], "first": [True], "both": [True, False]}[args.mode]
         connector = aiohttp.TCPConnector(limit=args.concurrency * 2)
         async with aiohttp.ClientSession(connector=connector) as http:
-            variants = [
-                ("minimal aiohttp echo (no botbuilder)", [PYTHON, "bench/echo_minimal.py"],
-                 {}, "hej"),
-                ("stock botbuilder echo (CloudAdapter)", [PYTHON, "bench/echo_stock.py"],
-                 {}, "hej"),
-                ("Läget: forecast \"prognos IT\"", [PYTHON, "app.py"], laget_env,
-                 "prognos IT"),
-                ("Läget: overdue list \"försenade\"", [PYTHON, "app.py"], laget_env,
-                 "försenade"),
-            ]
-            for name, argv, env, question in variants:
-                port = free_port()
-                argv = [*argv, str(port)] if "app.py" not in argv else argv
-                env = {**env, "PORT": str(port)}
-                result = await run_variant(name, argv, env, port, question, args, channel,
-                                           channel_url, http)
-                print(f"{name}: {result.rate:.1f} turns/s", file=sys.stderr)
-                results.append(result)
+            for first_contact in modes:
+                results = []
+                for name, argv, env, script in variants:
+                    port = free_port()
+                    argv = [*argv, str(port)] if "app.py" not in argv else argv
+                    env = {**env, "PORT": str(port)}
+                    result = await run_variant(name, argv, env, port, script, first_contact,
+                                               args, channel, channel_url, http)
+                    print(f"{name}: {result.rate:.1f} turns/s", file=sys.stderr)
+                    results.append(result)
+                report(results, args, "PostgreSQL" if args.postgres else "SQLite",
+                       "first contact" if first_contact else "warm")
         await runner.cleanup()
     finally:
         if server:
             server.stop()
-    report(results, args, "PostgreSQL" if args.postgres else "SQLite")
 
 
-def report(results: list[Result], args: argparse.Namespace, database: str) -> None:
-    minimal, stock = results[0], results[1]
-    print(f"\n{database}, {args.turns} turns, {args.concurrency} concurrent conversations, "
-          f"{args.assignments} assignments / {args.comments} comments; "
-          f"{platform.python_version()}, {os.cpu_count()} CPUs\n")
-    print("| bot | turns/s | p50 ms | p99 ms | × stock echo | × minimal | peak RSS MiB "
-          "| errors |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+def report(results: list[Result], args: argparse.Namespace, database: str, mode: str) -> None:
+    minimal, agents, stock = results[0], results[1], results[2]
+    print(f"\n{database}, {mode}, {args.turns} turns, {args.concurrency} concurrent "
+          f"conversations, {args.assignments} extra assignments / {args.comments} comments; "
+          f"Python {platform.python_version()}, {os.cpu_count()} CPUs\n")
+    print("| bot | turns/s | p50 ms | p99 ms | × Agents SDK echo | × stock echo | × minimal "
+          "| peak RSS MiB | errors |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
         print(f"| {r.name} | {r.rate:.1f} | {r.pct(50):.1f} | {r.pct(99):.1f} | "
-              f"{r.rate / stock.rate:.2f} | {r.rate / minimal.rate:.2f} | "
-              f"{r.peak_rss_mib:.0f} | {r.errors} |")
+              f"{r.rate / agents.rate:.2f} | {r.rate / stock.rate:.2f} | "
+              f"{r.rate / minimal.rate:.2f} | {r.peak_rss_mib:.0f} | {r.errors} |")
     print("\nmean latency of Läget variants: "
-          + ", ".join(f"{statistics.mean(r.latencies) * 1000:.1f} ms" for r in results[2:]))
+          + ", ".join(f"{statistics.mean(r.latencies) * 1000:.1f} ms" for r in results[3:]
+                      if r.latencies))
 
 
 def main() -> None:
@@ -235,6 +284,7 @@ def main() -> None:
     parser.add_argument("--assignments", type=int, default=20_000)
     parser.add_argument("--comments", type=int, default=200_000)
     parser.add_argument("--postgres", action="store_true")
+    parser.add_argument("--mode", choices=["warm", "first", "both"], default="both")
     asyncio.run(main_async(parser.parse_args()))
 
 

@@ -1,6 +1,7 @@
 """Where a turn's time goes: cProfile over sequential turns, bot and fake channel in one process.
 
-    .venv/bin/python bench/profile_turns.py "prognos IT" 600      # prints the top functions
+    .venv/bin/python bench/profile_turns.py "prognos IT" 600          # warm conversation
+    .venv/bin/python bench/profile_turns.py "prognos IT" 600 first    # a new one per turn
 
 Fills a temporary SQLite database like bench_turns.py (20 000 assignments, 200 000 comments),
 serves app.py's web app and bench_turns' fake channel on local ports, warms up with 100 turns,
@@ -31,7 +32,7 @@ from bench_turns import Channel, drive  # noqa: E402
 from localhost import free_port  # noqa: E402
 
 
-async def main(text: str, turns: int) -> None:
+async def main(text: str, turns: int, first_contact: bool) -> None:
     import app as laget
     from config import Settings
 
@@ -53,19 +54,22 @@ async def main(text: str, turns: int) -> None:
     channel_url = f"http://127.0.0.1:{ports[0]}/"
     bot_url = f"http://127.0.0.1:{ports[1]}/api/messages"
     async with aiohttp.ClientSession() as http:
-        await drive(http, channel, channel_url, bot_url, text, 100, 1)
+        script = ((text, True),)
+        await drive(http, channel, channel_url, bot_url, script, 100, 1, first_contact)
         profile = cProfile.Profile()
         profile.enable()
-        latencies, errors, seconds = await drive(http, channel, channel_url, bot_url, text,
-                                                 turns, 1)
+        latencies, errors, seconds = await drive(http, channel, channel_url, bot_url, script,
+                                                 turns, 1, first_contact)
         profile.disable()
     for runner in reversed(runners):
         await runner.cleanup()
     print(f"{len(latencies)} turns one at a time, profiled: {seconds / turns * 1000:.2f} ms per "
           f"turn, {errors} errors\n")
-    pstats.Stats(profile).sort_stats("cumulative").print_stats(40)
+    pstats.Stats(profile).sort_stats("cumulative").print_stats(60)
+    pstats.Stats(profile).sort_stats("tottime").print_stats(30)
 
 
 if __name__ == "__main__":
     asyncio.run(main(sys.argv[1] if len(sys.argv) > 1 else "prognos IT",
-                     int(sys.argv[2]) if len(sys.argv) > 2 else 600))
+                     int(sys.argv[2]) if len(sys.argv) > 2 else 600,
+                     len(sys.argv) > 3 and sys.argv[3] == "first"))

@@ -29,7 +29,7 @@ from botframework.connector.auth import AuthenticateRequestResult, ServiceClient
 from sqlalchemy import exc as sa_exc
 
 from bot.auth import LagetAuthentication
-from bot.botbuilder_patches import invoke_response
+from bot.botbuilder_patches import activity_from_json, invoke_response
 from bot.identity import TEAMS_CHANNEL, tenant_of
 from bot.openid import OpenIdMetadataUnavailable
 from cards.texts import choose_language, t
@@ -134,8 +134,8 @@ class LagetAdapter(CloudAdapter):
         if _nested_deeper_than(body, MAX_JSON_DEPTH):
             return _json_error(400, "activity nested too deep")
         try:
-            activity = Activity().deserialize(body)
-        except Exception:  # msrest raises several types for ill-typed fields
+            activity = activity_from_json(body)  # once, without msrest (botbuilder_patches)
+        except Exception:  # ill-typed fields: ValueError, TypeError from a model's init
             return _json_error(400, "activity has fields of the wrong type")
         if not activity.service_url or not activity.conversation or not activity.conversation.id:
             return _json_error(400, "activity needs serviceUrl and conversation.id")

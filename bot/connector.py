@@ -14,6 +14,8 @@ import logging
 import random
 import time
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -29,7 +31,11 @@ from msrest.pipeline import AsyncHTTPPolicy, AsyncHTTPSender, Request, Response
 from msrest.pipeline.async_abc import AsyncPipeline
 from msrest.pipeline.universal import RawDeserializer
 
-from bot.botbuilder_patches import ClientResponse, use_fast_activity_serializer
+from bot.botbuilder_patches import (
+    ClientResponse,
+    use_direct_replies,
+    use_fast_activity_serializer,
+)
 
 if TYPE_CHECKING:
     from bot.auth import LagetAuthentication
@@ -131,34 +137,70 @@ def retry_after_seconds(headers: Any) -> float | None:
             return None
 
 
-class _RetryPolicy(AsyncHTTPPolicy):
-    """Retries 429 and 5xx (and failures to connect) with exponential backoff and jitter,
-    honouring Retry-After up to MAX_RETRY_AFTER. The Bot Framework asks bots to do this."""
+T = TypeVar("T")
 
+
+async def with_retries(send: Callable[[], Awaitable[T]], status_of: Callable[[T], int],
+                       headers_of: Callable[[T], Any], what: str) -> T:
+    """Retries 429 and 5xx (and failures to connect) with exponential backoff and jitter,
+    honouring Retry-After up to MAX_RETRY_AFTER. The Bot Framework asks bots to do this.
+    The one retry loop of outgoing connector calls (msrest's pipeline and direct replies)."""
+    delays = RETRY_DELAYS
+    for attempt in range(len(delays) + 1):
+        last = attempt == len(delays)
+        try:
+            response = await send()
+        except aiohttp.ClientConnectorError:  # nothing was sent: always safe to retry
+            if last:
+                raise
+            wait = delays[attempt]
+            reason = "connection failed"
+        else:
+            status = status_of(response)
+            if status not in RETRY_STATUSES or last:
+                return response
+            wait = delays[attempt] * random.uniform(0.75, 1.25)
+            after = retry_after_seconds(headers_of(response))
+            if after is not None:
+                wait = max(wait, min(after, MAX_RETRY_AFTER))
+            reason = f"HTTP {status}"
+        log.warning("connector %s: %s, retry %d in %.2f s", what, reason, attempt + 1, wait)
+        await asyncio.sleep(wait)
+    raise AssertionError("unreachable")
+
+
+class _RetryPolicy(AsyncHTTPPolicy):
     async def send(self, request: Request, **kwargs: Any) -> Response:
-        delays = RETRY_DELAYS
-        for attempt in range(len(delays) + 1):
-            last = attempt == len(delays)
-            try:
-                response = await self.next.send(request, **kwargs)
-            except aiohttp.ClientConnectorError:  # nothing was sent: always safe to retry
-                if last:
-                    raise
-                wait = delays[attempt]
-                reason = "connection failed"
-            else:
-                status = response.http_response.status_code
-                if status not in RETRY_STATUSES or last:
-                    return response
-                wait = delays[attempt] * random.uniform(0.75, 1.25)
-                after = retry_after_seconds(response.http_response.headers)
-                if after is not None:
-                    wait = max(wait, min(after, MAX_RETRY_AFTER))
-                reason = f"HTTP {status}"
-            log.warning("connector %s %s: %s, retry %d in %.2f s", request.http_request.method,
-                        request.http_request.url, reason, attempt + 1, wait)
-            await asyncio.sleep(wait)
-        raise AssertionError("unreachable")
+        http = request.http_request
+        return await with_retries(lambda: self.next.send(request, **kwargs),
+                                  lambda r: r.http_response.status_code,
+                                  lambda r: r.http_response.headers,
+                                  f"{http.method} {http.url}")
+
+
+@dataclass(frozen=True)
+class ChannelAnswer:
+    status: int
+    headers: Any
+    body: bytes
+
+
+def poster(http: SharedSession, tokens: TokenSource) -> Callable[[str, bytes],
+                                                                   Awaitable[ChannelAnswer]]:
+    """POSTs an activity's JSON on the shared session with the bearer token and the retry
+    loop: what replies need of the connector, without msrest's pipeline."""
+    async def post(url: str, body: bytes) -> ChannelAnswer:
+        async def once() -> ChannelAnswer:
+            headers = {"Content-Type": "application/json; charset=utf-8",
+                       "User-Agent": USER_AGENT}
+            if token := await tokens.token():
+                headers["Authorization"] = f"Bearer {token}"
+            async with http.get().post(url, data=body, headers=headers,
+                                       timeout=CONNECTOR_TIMEOUT) as raw:
+                return ChannelAnswer(raw.status, raw.headers, await raw.read())
+
+        return await with_retries(once, lambda a: a.status, lambda a: a.headers, f"POST {url}")
+    return post
 
 
 class SharedSession:
@@ -219,6 +261,7 @@ def connector_client(service_url: str, tokens: TokenSource,
     client = ConnectorClient(tokens.credentials, base_url=service_url,
                              custom_configuration=config)
     use_fast_activity_serializer(client)
+    use_direct_replies(client, service_url, poster(http, tokens))
     return client
 
 

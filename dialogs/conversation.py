@@ -18,6 +18,7 @@ from typing import Any
 from botbuilder.core import ConversationState, StatePropertyAccessor, TurnContext
 from botbuilder.dialogs import (
     ComponentDialog,
+    DialogContext,
     DialogSet,
     DialogTurnResult,
     DialogTurnStatus,
@@ -105,7 +106,7 @@ class Conversation(ComponentDialog):
         return self._understander
 
     def ask_for(self, context: TurnContext, question: Question,
-                payload: dict[str, Any] | None = None) -> Ask:
+                payload: dict[str, Any] | None = None, catalog: Catalog | None = None) -> Ask:
         """Everything a command may know about the question and who asks it (the catalog
         is added where the database is read: answer())."""
         activity = context.activity
@@ -121,6 +122,7 @@ class Conversation(ComponentDialog):
             today=self._today(org),
             engine=self._engine,
             org=org,
+            catalog=catalog,
             user_id=user_id_of(activity, is_authenticated(activity)),
             user_name=((sender.name or "") if sender else "")[:300],
             conversation_id=conversation.id if conversation else "",
@@ -142,28 +144,37 @@ class Conversation(ComponentDialog):
 
     # --- a message ---------------------------------------------------------------------------
 
+    async def _dialog_context(self, context: TurnContext) -> DialogContext:
+        dialogs = DialogSet(self._dialog_state)
+        dialogs.add(self)
+        return await dialogs.create_context(context)
+
+    async def _prompt_waiting(self, context: TurnContext) -> bool:
+        """Whether the ask-back prompt waits for this message. Reads the stored dialog
+        state only: a one-shot question builds no dialog context and writes none."""
+        stored = await self._dialog_state.get(context)
+        return bool(getattr(stored, "dialog_stack", None))
+
     async def on_message(self, context: TurnContext) -> None:
         activity = context.activity
         button = activity.value if isinstance(activity.value, dict) else None
-        dialogs = DialogSet(self._dialog_state)
-        dialogs.add(self)
-        dialog_context = await dialogs.create_context(context)
+        waiting = await self._prompt_waiting(context)
         if button is not None and "q" in button:
             question = self._button_question(button)
-            if dialog_context.active_dialog is not None:
-                await dialog_context.cancel_all_dialogs()  # a button answers it instead
+            if waiting:  # a button answers the question instead of the prompt
+                await (await self._dialog_context(context)).cancel_all_dialogs()
             if question is None:
                 await context.send_activity(t(choose_language(activity.locale, None),
                                               "invalid_button"))
                 return
-            await self._answer_and_send(context, dialog_context, question, None)
+            await self._answer_and_send(context, question, None, None)
             return
-        if dialog_context.active_dialog is not None:
-            result = await dialog_context.continue_dialog()
+        if waiting:
+            result = await (await self._dialog_context(context)).continue_dialog()
             if result.status != DialogTurnStatus.Empty:
                 return
-        question, ctx = await self._understand(context)
-        await self._answer_and_send(context, dialog_context, question, ctx)
+        question, ctx, catalog = await self._understand(context)
+        await self._answer_and_send(context, question, ctx, catalog)
 
     @staticmethod
     def _button_question(value: dict[str, Any]) -> Question | None:
@@ -176,21 +187,22 @@ class Conversation(ComponentDialog):
             return None  # only the update card's own submission may save
         return question
 
-    async def _understand(self, context: TurnContext) -> tuple[Question, Context | None]:
+    async def _understand(self, context: TurnContext) -> tuple[Question, Context | None,
+                                                               Catalog]:
         org = organisation_of(context)
         stored = context_from_state(await self._context.get(context))
         text = (context.activity.text or "")[:MAX_TEXT]
         catalog = await run(self._engine, self._catalogs.get, org)
         question = self._understander.understand(text, catalog, self._today(org), stored,
                                                  self._now())
-        return question, stored
+        return question, stored, catalog
 
-    async def _answer_and_send(self, context: TurnContext, dialog_context: Any,
-                               question: Question, stored: Context | None) -> None:
-        answer = await self.answer(self.ask_for(context, question))
+    async def _answer_and_send(self, context: TurnContext, question: Question,
+                               stored: Context | None, catalog: Catalog | None) -> None:
+        answer = await self.answer(self.ask_for(context, question, catalog=catalog))
         await self._remember(context, answer, stored)
-        if answer.awaiting is not None:
-            await dialog_context.begin_dialog(self.id, answer)
+        if answer.awaiting is not None:  # only now is a dialog started (and its state kept)
+            await (await self._dialog_context(context)).begin_dialog(self.id, answer)
             return
         await context.send_activity(reply_activity(answer))
 
@@ -220,13 +232,13 @@ class Conversation(ComponentDialog):
     async def _resume_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         """The reply to the prompt: a unit completes the pending question (followup.resolve
         uses the context's `pending`); a new question is answered as asked."""
-        question, stored = await self._understand(step.context)
+        question, stored, catalog = await self._understand(step.context)
         if question.intent is Intent.CANCEL:
             await step.context.send_activity(
                 t(self.ask_for(step.context, question).lang, "cancelled"))
             await self._context.delete(step.context)
             return await step.end_dialog()
-        answer = await self.answer(self.ask_for(step.context, question))
+        answer = await self.answer(self.ask_for(step.context, question, catalog=catalog))
         await self._remember(step.context, answer, stored)
         if answer.awaiting is not None:
             return await step.replace_dialog(ASK_BACK, answer)

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, func, or_
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
 from storage.models import ConversationRef
@@ -60,10 +61,39 @@ def _view(row: ConversationRef) -> RefView:
                    row.active)
 
 
+_TABLE = ConversationRef.__table__
+_KEPT = ("conversation_type", "channel_id", "service_url", "tenant_id", "user_id")
+
+
+def _record_statement(dialect: str):  # noqa: ANN202
+    """The upsert of record(), built once per dialect."""
+    upsert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(_TABLE)
+    new = upsert.excluded
+    kept = {name: func.coalesce(func.nullif(new[name], ""), _TABLE.c[name]) for name in _KEPT}
+    changed = or_(*(_TABLE.c[name].is_distinct_from(expr) for name, expr in kept.items()),
+                  _TABLE.c.reference.is_distinct_from(new.reference),
+                  _TABLE.c.active.is_(False))
+    columns = ("organisation_id", "conversation_id", *_KEPT, "reference", "active",
+               "updated_at")
+    return upsert.values({c: bindparam(c) for c in columns}).on_conflict_do_update(
+        index_elements=[_TABLE.c.organisation_id, _TABLE.c.conversation_id],
+        set_={**kept, "reference": new.reference, "active": True,
+              "updated_at": new.updated_at},
+        where=changed,
+    ).returning(*_TABLE.c)
+
+
+_RECORD = {dialect: _record_statement(dialect) for dialect in ("postgresql", "sqlite")}
+_BY_ID = select(*_TABLE.c).where(_TABLE.c.organisation_id == bindparam("organisation_id"),
+                                 _TABLE.c.conversation_id == bindparam("conversation_id"))
+
+
 def record(session: Session, info: ConversationInfo) -> RefView:
-    """Insert or refresh a conversation's reference. Writes only when something changed, so
-    the common case (another message in a known conversation) is one SELECT. A conversation
-    that writes to the bot is reachable again, so it is reactivated."""
+    """Insert or refresh a conversation's reference in one statement (an upsert that writes
+    only when something changed): a first contact costs one INSERT, and two first activities
+    arriving together (installationUpdate and conversationUpdate) can't collide. A
+    conversation that writes to the bot is reachable again, so it is reactivated. Empty
+    fields of the activity keep what is stored."""
     conversation_id = base_conversation_id(info.conversation_id)
     reference = dict(info.reference)
     reference.pop("activityId", None)  # proactive posts must not be replies to an old message
@@ -72,45 +102,21 @@ def record(session: Session, info: ConversationInfo) -> RefView:
         conversation["id"] = conversation_id
         reference["conversation"] = conversation
     user_id = info.user_id if info.conversation_type == PERSONAL else ""
-    encoded = json.dumps(reference, sort_keys=True, ensure_ascii=False)
-    org = info.organisation_id
-    mine = (ConversationRef.organisation_id == org,
-            ConversationRef.conversation_id == conversation_id)
-    row = session.exec(select(ConversationRef).where(*mine)).first()
-    if row is None:
-        row = ConversationRef(
-            organisation_id=org,
-            conversation_id=conversation_id,
-            conversation_type=info.conversation_type,
-            channel_id=info.channel_id,
-            service_url=info.service_url,
-            tenant_id=info.tenant_id,
-            user_id=user_id,
-            reference=encoded,
-        )
-        try:
-            # installationUpdate and conversationUpdate arrive together: both may insert.
-            with session.begin_nested():
-                session.add(row)
-            return _view(row)
-        except IntegrityError:
-            row = session.exec(select(ConversationRef).where(*mine)).one()
-    wanted = {
-        "conversation_type": info.conversation_type or row.conversation_type,
-        "channel_id": info.channel_id or row.channel_id,
-        "service_url": info.service_url or row.service_url,
-        "tenant_id": info.tenant_id or row.tenant_id,
-        "user_id": user_id or row.user_id,
-        "reference": encoded,
-        "active": True,
+    values = {
+        "organisation_id": info.organisation_id, "conversation_id": conversation_id,
+        "conversation_type": info.conversation_type, "channel_id": info.channel_id,
+        "service_url": info.service_url, "tenant_id": info.tenant_id, "user_id": user_id,
+        "reference": json.dumps(reference, sort_keys=True, ensure_ascii=False),
+        "active": True, "updated_at": datetime.now(UTC),
     }
-    if any(getattr(row, k) != v for k, v in wanted.items()):
-        for key, value in wanted.items():
-            setattr(row, key, value)
-        row.updated_at = datetime.now(UTC)
-        session.add(row)
-        session.flush()
-    return _view(row)
+    dialect = session.get_bind().dialect.name
+    statement = _RECORD["postgresql" if dialect == "postgresql" else "sqlite"]
+    row = session.connection().execute(statement, values).first()
+    if row is None:  # known and unchanged: nothing was written
+        row = session.connection().execute(_BY_ID, values).one()
+    return RefView(row.id, row.organisation_id, row.conversation_id, row.conversation_type,
+                   row.service_url, row.tenant_id, row.user_id, json.loads(row.reference),
+                   row.active)
 
 
 def get(session: Session, organisation_id: int, conversation_id: str) -> RefView | None:

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import fcntl
+import weakref
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -18,6 +22,9 @@ from sqlmodel import Session, create_engine
 T = TypeVar("T")
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+# Threads that run database calls for the event loop (PostgreSQL; see run()), and so the
+# connections the pool keeps open.
+WORKER_THREADS = 8
 
 
 def make_engine(url: str) -> Engine:
@@ -32,11 +39,18 @@ def make_engine(url: str) -> Engine:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA journal_mode=WAL")
+            # WAL + NORMAL: a commit is not fsynced; the WAL is, at checkpoints. A power cut
+            # (not a crash of the process: the OS has the pages) may lose the last commits
+            # but never corrupts the database (docs/decisions.md).
+            cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    # Sized for the event loop: database calls run in the loop's worker threads
+    # (storage.db.run), at most WORKER_THREADS at once, each holding one connection.
+    return create_engine(url, pool_pre_ping=True, pool_size=WORKER_THREADS, max_overflow=4,
+                         pool_timeout=30)
 
 
 def alembic_config(engine: Engine) -> Config:
@@ -129,4 +143,14 @@ async def run(engine: Engine, fn: Callable[..., T], *args: Any) -> T:
     process's write lock (an import from the CLI) holds the loop for that while."""
     if engine.dialect.name == "sqlite":
         return fn(*args)
-    return await asyncio.to_thread(fn, *args)
+    loop = asyncio.get_running_loop()
+    executor = _EXECUTORS.get(loop)
+    if executor is None:
+        executor = _EXECUTORS[loop] = ThreadPoolExecutor(WORKER_THREADS, "laget-db")
+    context = contextvars.copy_context()
+    return await loop.run_in_executor(executor, partial(context.run, fn, *args))
+
+
+# One pool of database threads per event loop, as many as the connection pool holds.
+_EXECUTORS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, ThreadPoolExecutor] = (
+    weakref.WeakKeyDictionary())

@@ -97,7 +97,8 @@ class Assignment(SQLModel, table=True):
         # Covering indexes for the per-turn questions on 20 000+ assignments: the overdue
         # count, and a unit's counts on its forecast card.
         Index("ix_assignment_org_due_status", "organisation_id", "due_date", "status"),
-        Index("ix_assignment_unit_counts", "unit_id", "forecast", "status", "due_date"),
+        Index("ix_assignment_org_unit_counts", "organisation_id", "unit_id", "forecast",
+              "status", "due_date"),
     )
     id: int | None = Field(default=None, primary_key=True)
     organisation_id: int = _org()

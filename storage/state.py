@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterable
 from uuid import uuid4
 
-from sqlalchemy import Engine, delete, select, update
+from sqlalchemy import Engine, bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from storage.models import BotStateItem
@@ -43,14 +43,43 @@ def new_etag() -> str:
     return uuid4().hex
 
 
+# Built once: every turn reads and writes state, and building a statement costs more than
+# SQLite's work on it (docs/performance.md).
+_READ = select(_table.c.key, _table.c.data, _table.c.e_tag).where(
+    _table.c.key.in_(bindparam("keys", expanding=True)))
+_UPDATE_IF = (update(_table)
+              .where(_table.c.key == bindparam("k"), _table.c.e_tag == bindparam("old"))
+              .values(data=bindparam("d"), e_tag=bindparam("new")))
+_E_TAG = select(_table.c.e_tag).where(_table.c.key == bindparam("k"))
+_DELETE = delete(_table).where(_table.c.key.in_(bindparam("keys", expanding=True)))
+
+
+def _insert(dialect: str):  # noqa: ANN202  (dialect-specific insert statements)
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
+_UPSERTS = {
+    dialect: _insert(dialect)(_table).values(key=bindparam("k"), data=bindparam("d"),
+                                             e_tag=bindparam("new"))
+    .on_conflict_do_update(index_elements=[_table.c.key],
+                           set_={"data": bindparam("d"), "e_tag": bindparam("new")})
+    for dialect in ("postgresql", "sqlite")
+}
+_INSERTS_NEW = {
+    dialect: _insert(dialect)(_table).values(key=bindparam("k"), data=bindparam("d"),
+                                             e_tag=bindparam("new"))
+    .on_conflict_do_nothing(index_elements=[_table.c.key]).returning(_table.c.key)
+    for dialect in ("postgresql", "sqlite")
+}
+
+
 def read_items(engine: Engine, keys: Iterable[str]) -> dict[str, tuple[dict, str]]:
     """key -> (data, e_tag) for the keys that are stored; unknown keys are left out."""
     wanted = list(dict.fromkeys(keys))
     if not wanted:
         return {}
-    stmt = select(_table.c.key, _table.c.data, _table.c.e_tag).where(_table.c.key.in_(wanted))
     with engine.connect() as conn:
-        rows = conn.execute(stmt).all()
+        rows = conn.execute(_READ, {"keys": wanted}).all()
     return {key: (json.loads(data), e_tag) for key, data, e_tag in rows}
 
 
@@ -78,36 +107,21 @@ def write_items(engine: Engine, changes: dict[str, tuple[dict, str | None]]) -> 
     # One key order for every writer, so two PostgreSQL batches never deadlock on row locks.
     prepared.sort()
     with engine.begin() as conn:
-        insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+        dialect = "postgresql" if conn.dialect.name == "postgresql" else "sqlite"
         for key, text, e_tag, fresh in prepared:
-            values = {"key": key, "data": text, "e_tag": fresh}
+            values = {"k": key, "d": text, "new": fresh}
             if e_tag is None or e_tag == ANY_ETAG:
-                stmt = insert(_table).values(values)
-                stmt = stmt.on_conflict_do_update(
-                    index_elements=[_table.c.key], set_={"data": text, "e_tag": fresh}
-                )
-                conn.execute(stmt)
+                conn.execute(_UPSERTS[dialect], values)
                 continue
             # Under concurrent writers PostgreSQL re-checks the WHERE on the committed row and
             # SQLite serialises writers, so at most one UPDATE on a given old e_tag matches.
-            matched = conn.execute(
-                update(_table)
-                .where(_table.c.key == key, _table.c.e_tag == e_tag)
-                .values(data=text, e_tag=fresh)
-            ).rowcount
+            matched = conn.execute(_UPDATE_IF, {**values, "old": e_tag}).rowcount
             if matched == 1:
                 continue
             # RETURNING, not rowcount: SQLAlchemy reports no rowcount for INSERT (-1 on psycopg).
-            inserted = conn.execute(
-                insert(_table)
-                .values(values)
-                .on_conflict_do_nothing(index_elements=[_table.c.key])
-                .returning(_table.c.key)
-            ).first()
+            inserted = conn.execute(_INSERTS_NEW[dialect], values).first()
             if inserted is None:
-                current = conn.execute(
-                    select(_table.c.e_tag).where(_table.c.key == key)
-                ).scalar_one_or_none()
+                current = conn.execute(_E_TAG, {"k": key}).scalar_one_or_none()
                 raise StaleStateError(key, expected=e_tag, current=current)
     return {key: fresh for key, _text, _e_tag, fresh in prepared}
 
@@ -118,7 +132,7 @@ def delete_items(engine: Engine, keys: Iterable[str]) -> None:
     if not wanted:
         return
     with engine.begin() as conn:
-        conn.execute(delete(_table).where(_table.c.key.in_(wanted)))
+        conn.execute(_DELETE, {"keys": wanted})
 
 
 def _check_key(key: str) -> None:

@@ -115,9 +115,13 @@ def upgrade() -> None:
                                    server_default=""))
         batch.add_column(sa.Column("reporting", sa.String(500), nullable=False,
                                    server_default=""))
+        # The covering indexes of 0005, with the organisation first (every query has it).
         batch.drop_index("ix_assignment_due_status")
+        batch.drop_index("ix_assignment_unit_counts")
         batch.create_index("ix_assignment_org_due_status",
                            ["organisation_id", "due_date", "status"])
+        batch.create_index("ix_assignment_org_unit_counts",
+                           ["organisation_id", "unit_id", "forecast", "status", "due_date"])
     bind.execute(sa.text("UPDATE assignment SET number = id"))
     with op.batch_alter_table("assignment", naming_convention=NAMING) as batch:
         batch.alter_column("number", existing_type=sa.Integer(), nullable=False)
