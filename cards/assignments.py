@@ -37,7 +37,7 @@ TEXT_LIMIT = 20_000
 
 def due_words(lang: str, a: AssignmentView, today: date) -> str:
     late = a.days_overdue(today)
-    return day(a.due_date, lang) + (f" ({t(lang, 'days_late', n=late, days=late)})"
+    return day(a.due_date, lang) + (f" ({t(lang, 'days_late', n=late)})"
                                     if late else "")
 
 
@@ -84,13 +84,10 @@ def list_card(lang: str, title: str, page: AssignmentPage, today: date,
     if page.total > len(page.items):
         body.append(subtle(t(lang, "showing", first=page.first + 1,
                              last=page.first + len(page.items), total=page.total)))
-    used = size(body) + 2_000  # the card's own keys and the actions
-    for a in page.items:
-        row = _row(lang, a, today, with_comments)
-        if used + size(row) > CARD_BUDGET_BYTES:
-            row = _row(lang, a, today, False)  # long comments: keep the rows, drop them
-        used += size(row)
-        body.append(row)
+    rows = [_row(lang, a, today, with_comments) for a in page.items]
+    if with_comments and size(rows) + size(body) + 2_000 > CARD_BUDGET_BYTES:
+        rows = [_row(lang, a, today, False) for a in page.items]  # long comments: drop them
+    body.extend(rows)
     actions = []
     if previous is not None and page.page > 1:
         actions.append(ask_action(t(lang, "previous_page"), previous))

@@ -47,7 +47,7 @@ def _when(lang: str, item: NudgeItem, today: date) -> str:
     if a.due_date is None:
         return "–"
     if late := a.days_overdue(today):
-        return f"{day(a.due_date, lang)} ({t(lang, 'days_late', n=late, days=late)})"
+        return f"{day(a.due_date, lang)} ({t(lang, 'days_late', n=late)})"
     left = (a.due_date - today).days
     when = t(lang, "due_today") if left == 0 else t(lang, "due_in", days=left)
     return f"{day(a.due_date, lang)} ({when})"

@@ -6,7 +6,7 @@ to be parsed again. A card button carries a `Question` as JSON (`to_data` / `fro
 
 from __future__ import annotations
 
-from dataclasses import MISSING, asdict, dataclass, field, fields, replace
+from dataclasses import MISSING, dataclass, field, fields, replace
 from datetime import date
 from enum import StrEnum
 from typing import Any
@@ -119,11 +119,19 @@ class Question:
 
     def to_data(self) -> dict[str, Any]:
         """Compact JSON-safe dict (for card buttons and the conversation state): fields at
-        their defaults are left out, and so are the alternatives."""
-        data = _without_defaults(asdict(replace(self, alternatives=())), _DEFAULTS)
-        data.pop("alternatives", None)
-        data["intent"] = self.intent.value
-        return _jsonable(data)
+        their defaults are left out, and so are the alternatives. A card carries dozens of
+        these: a direct walk of the fields, not dataclasses.asdict."""
+        data: dict[str, Any] = {"intent": self.intent.value}
+        for name in _QUESTION_FIELDS:
+            value = getattr(self, name)
+            if name == "filter":
+                kept = {f: _jsonable(v) for f in _FILTER_FIELDS
+                        if (v := getattr(value, f)) != _FILTER_DEFAULTS[f]}
+                if kept:
+                    data["filter"] = kept
+            elif value != _DEFAULTS[name]:
+                data[name] = _jsonable(value)
+        return data
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> Question:
@@ -205,21 +213,6 @@ def _check_types(q: Question) -> None:
             raise ValueError("flags must be booleans")
 
 
-def _without_defaults(data: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:
-    out = {}
-    for key, value in data.items():
-        default = defaults.get(key)
-        if isinstance(value, dict):
-            value = _without_defaults(value, default or {})
-            if not value:
-                continue
-        elif value == default or (isinstance(value, tuple | list) and not value
-                                  and default in ((), [], None)):
-            continue
-        out[key] = value
-    return out
-
-
 def _jsonable(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _jsonable(v) for k, v in value.items()}
@@ -232,7 +225,9 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-_DEFAULTS: dict[str, Any] = {
-    **{f.name: f.default for f in fields(Question) if f.default is not MISSING},
-    "filter": asdict(AssignmentFilter()),
-}
+_DEFAULTS: dict[str, Any] = {f.name: f.default for f in fields(Question)
+                             if f.default is not MISSING}
+_QUESTION_FIELDS = tuple(f.name for f in fields(Question)
+                         if f.name not in ("intent", "alternatives"))
+_FILTER_DEFAULTS: dict[str, Any] = {f.name: f.default for f in fields(AssignmentFilter)}
+_FILTER_FIELDS = tuple(_FILTER_DEFAULTS)

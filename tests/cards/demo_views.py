@@ -93,3 +93,10 @@ def charts_in(node: Any) -> list[dict[str, Any]]:
         for value in node:
             found.extend(charts_in(value))
     return found
+
+
+def table_rows(text: str) -> list[list[str]]:
+    """The rows of an "as text" pipe table (cards.elements.text_table), as lists of cell
+    words: ["Totalt", "28", "8", "36"]."""
+    return [" ".join(line.strip().strip("|").split("|")).split() for line in text.splitlines()
+            if line.strip().startswith("|") and not line.strip().startswith("|-")]
