@@ -117,7 +117,7 @@ async def drive(http: aiohttp.ClientSession, channel: Channel, channel_url: str,
                 script: Script, turns: int, concurrency: int,
                 first_contact: bool) -> tuple[list[float], int, float]:
     latencies: list[float] = []
-    errors = 0
+    errors = sent = 0
     counter = itertools.count()
     conversations = itertools.count()
     loop = asyncio.get_running_loop()
@@ -147,12 +147,13 @@ async def drive(http: aiohttp.ClientSession, channel: Channel, channel_url: str,
         return done - began if ok else None
 
     async def worker(index: int) -> None:
-        nonlocal errors
+        nonlocal errors, sent
         while next(counter) < turns:
             number = next(conversations) if first_contact else index
             conversation_id = f"bench-{run_id}-{number}"
             for text, timed in script:
                 took = await send(index, conversation_id, text)
+                sent += 1
                 if took is None:
                     errors += 1
                 elif timed:
@@ -160,7 +161,7 @@ async def drive(http: aiohttp.ClientSession, channel: Channel, channel_url: str,
 
     began = time.perf_counter()
     await asyncio.gather(*(worker(i) for i in range(concurrency)))
-    return latencies, errors, time.perf_counter() - began
+    return latencies, errors, sent, time.perf_counter() - began
 
 
 async def run_variant(name: str, argv: list[str], env: dict[str, str], port: int,
@@ -174,13 +175,15 @@ async def run_variant(name: str, argv: list[str], env: dict[str, str], port: int
         bot_url = f"http://127.0.0.1:{port}/api/messages"
         await drive(http, channel, channel_url, bot_url, script, args.warmup,
                     args.concurrency, first_contact)
-        latencies, errors, seconds = await drive(http, channel, channel_url, bot_url, script,
-                                                 args.turns, args.concurrency, first_contact)
+        latencies, errors, sent, seconds = await drive(http, channel, channel_url, bot_url,
+                                                       script, args.turns, args.concurrency,
+                                                       first_contact)
         rss = peak_rss_mib(proc.pid)
     finally:
         proc.terminate()
         proc.wait(30)
-    return Result(name, len(latencies), seconds, latencies, rss, errors)
+    # The rate counts every turn (a follow-up's first question too); latency the timed ones.
+    return Result(name, sent - errors, seconds, latencies, rss, errors)
 
 
 AGENTS_VENV = ROOT / "bench" / ".venv-agents"

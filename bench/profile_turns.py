@@ -58,7 +58,7 @@ async def main(text: str, turns: int, first_contact: bool) -> None:
         await drive(http, channel, channel_url, bot_url, script, 100, 1, first_contact)
         profile = cProfile.Profile()
         profile.enable()
-        latencies, errors, seconds = await drive(http, channel, channel_url, bot_url, script,
+        latencies, errors, _sent, seconds = await drive(http, channel, channel_url, bot_url, script,
                                                  turns, 1, first_contact)
         profile.disable()
     for runner in reversed(runners):

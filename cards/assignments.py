@@ -59,17 +59,17 @@ def _comment_line(lang: str, c: CommentView, limit: int) -> str:
 
 
 def _row(lang: str, a: AssignmentView, today: date, with_comment: bool) -> Element:
-    items: list[Element] = [
-        text(f"#{a.number} · {a.title}", weight="Bolder"),
-        text(f"{a.unit} · {t(lang, 'due').lower()} {due_words(lang, a, today)} · "
-             f"{_state(lang, a)}", isSubtle=True, spacing="None", size="Small",
-             color=_colour(a, today)),
-    ]
+    """One list item: its number and title, then unit, due date and state (in colour when it
+    needs attention) with the latest comment below. Two text blocks: a list card holds 30."""
+    meta = (f"{a.unit} · {t(lang, 'due').lower()} {due_words(lang, a, today)} · "
+            f"{_state(lang, a)}")
     if with_comment and (c := a.latest_comment):
-        items.append(text(_comment_line(lang, c, COMMENT_PREVIEW), size="Small",
-                          spacing="None", isSubtle=True))
+        meta += "\n" + _comment_line(lang, c, COMMENT_PREVIEW)
     return {
-        "type": "Container", "separator": True, "spacing": "Small", "items": items,
+        "type": "Container", "separator": True, "spacing": "Small",
+        "items": [text(f"#{a.number} · {a.title}", weight="Bolder"),
+                  text(meta, isSubtle=True, spacing="None", size="Small",
+                       color=_colour(a, today))],
         "selectAction": ask_action(t(lang, "show"), detail_question(a.number)),
     }
 

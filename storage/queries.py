@@ -242,33 +242,51 @@ def get_assignment(session: Session, organisation_id: int, number: int,
     return views[0] if views else None
 
 
-def _conditions(f: AssignmentFilter, today: date) -> list[object]:
-    """The filter as SQL, with is_overdue's rule (storage.domain) in SQL."""
-    where: list[object] = []
-    if f.unit_ids:
-        where.append(Assignment.unit_id.in_(f.unit_ids))
-    if f.numbers:
-        where.append(Assignment.number.in_(f.numbers))
-    if f.statuses:
-        where.append(Assignment.status.in_(f.statuses))
-    if f.forecasts:
-        where.append(Assignment.forecast.in_(f.forecasts))
-    if f.kinds:
-        where.append(Assignment.kind_key.in_([normalize(k) for k in f.kinds]))
-    if f.goal_areas:
-        where.append(Assignment.goal_area.in_(f.goal_areas))
+def _conditions(f: AssignmentFilter) -> list[object]:
+    """The filter as SQL with bind parameters (filled by _params), with is_overdue's rule
+    (storage.domain) in SQL. The same shape of filter gives the same statement."""
+    where: list[object] = [Assignment.organisation_id == bindparam("org")]
+    for name, column in (("unit_ids", Assignment.unit_id), ("numbers", Assignment.number),
+                         ("statuses", Assignment.status), ("forecasts", Assignment.forecast),
+                         ("kinds", Assignment.kind_key), ("goal_areas", Assignment.goal_area)):
+        if getattr(f, name):
+            where.append(column.in_(bindparam(name, expanding=True)))
     if f.overdue:
-        where.append(and_(Assignment.due_date < today,
+        where.append(and_(Assignment.due_date < bindparam("today"),
                           Assignment.status != Status.COMPLETED.value))
     if f.open_only:
         where.append(Assignment.status != Status.COMPLETED.value)
     if f.due_from is not None:
-        where.append(Assignment.due_date >= f.due_from)
+        where.append(Assignment.due_date >= bindparam("due_from"))
     if f.due_to is not None:
-        where.append(Assignment.due_date <= f.due_to)
-    for word in f.words:
-        where.append(Assignment.title_key.contains(normalize(word), autoescape=True))
+        where.append(Assignment.due_date <= bindparam("due_to"))
+    for index in range(len(f.words)):
+        where.append(Assignment.title_key.like(bindparam(f"word{index}"), escape="\\"))
     return where
+
+
+def _contains(word: str) -> str:
+    """A LIKE pattern for a word anywhere in a title: its own % and _ match themselves."""
+    escaped = normalize(word).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _params(organisation_id: int, f: AssignmentFilter, today: date) -> dict[str, object]:
+    params: dict[str, object] = {"org": organisation_id, "today": today,
+                                 "due_from": f.due_from, "due_to": f.due_to,
+                                 "unit_ids": list(f.unit_ids), "numbers": list(f.numbers),
+                                 "statuses": list(f.statuses), "forecasts": list(f.forecasts),
+                                 "kinds": [normalize(k) for k in f.kinds],
+                                 "goal_areas": list(f.goal_areas)}
+    params.update({f"word{i}": _contains(w) for i, w in enumerate(f.words)})
+    return params
+
+
+def _shape(f: AssignmentFilter) -> tuple[object, ...]:
+    """What decides a filter's statement: which parts it has (not their values)."""
+    return (bool(f.unit_ids), bool(f.numbers), bool(f.statuses), bool(f.forecasts),
+            bool(f.kinds), bool(f.goal_areas), f.overdue, f.open_only, f.due_from is not None,
+            f.due_to is not None, len(f.words))
 
 
 # Display order everywhere: due date (none last), then title.
@@ -284,16 +302,39 @@ def _order(f: AssignmentFilter) -> tuple[object, ...]:
     return _ORDER_DATED if dated else _ORDER
 
 
+@dataclass(frozen=True)
+class _Statements:
+    count: Select
+    page: Select
+    whole: Select
+
+
+_STATEMENTS: dict[tuple[object, ...], _Statements] = {}
+
+
+def _statements(f: AssignmentFilter) -> _Statements:
+    """Built once per filter shape: building a statement costs more than running it."""
+    shape = _shape(f)
+    found = _STATEMENTS.get(shape)
+    if found is None:
+        where = _conditions(f)
+        listed = assignments_with_unit().where(*where).order_by(*_order(f))
+        found = _STATEMENTS.setdefault(shape, _Statements(
+            sa_select(func.count()).select_from(Assignment).where(*where),
+            listed.limit(bindparam("limit")).offset(bindparam("offset")),
+            listed.limit(bindparam("limit"))))
+    return found
+
+
 def assignment_page(session: Session, organisation_id: int, f: AssignmentFilter, today: date,
                     page: int = 1, per_page: int = 20, comments: int = 1) -> AssignmentPage:
-    where = [Assignment.organisation_id == organisation_id, *_conditions(f, today)]
-    total = session.connection().execute(
-        sa_select(func.count()).select_from(Assignment).where(*where)).scalar_one()
+    statements = _statements(f)
+    params = _params(organisation_id, f, today)
+    total = session.connection().execute(statements.count, params).scalar_one()
     pages = max(1, -(-total // per_page))
     page = min(max(page, 1), pages)
     first = (page - 1) * per_page
-    rows = plain_rows(session, assignments_with_unit().where(*where).order_by(*_order(f))
-                      .limit(per_page).offset(first))
+    rows = plain_rows(session, statements.page, **params, limit=per_page, offset=first)
     return AssignmentPage(total, page, per_page, first, assignment_views(session, rows,
                                                                          comments))
 
@@ -301,20 +342,19 @@ def assignment_page(session: Session, organisation_id: int, f: AssignmentFilter,
 def assignments(session: Session, organisation_id: int, f: AssignmentFilter, today: date,
                 comments: int = 1, limit: int | None = None) -> list[AssignmentView]:
     """The whole list (for text tables and digests), in display order."""
-    query = (assignments_with_unit()
-             .where(Assignment.organisation_id == organisation_id, *_conditions(f, today))
-             .order_by(*_order(f)))
-    if limit is not None:
-        query = query.limit(limit)
-    return assignment_views(session, plain_rows(session, query), comments)
+    rows = plain_rows(session, _statements(f).whole, **_params(organisation_id, f, today),
+                      limit=limit if limit is not None else -1 if _sqlite(session) else None)
+    return assignment_views(session, rows, comments)
+
+
+def _sqlite(session: Session) -> bool:
+    return session.get_bind().dialect.name == "sqlite"
 
 
 def count_assignments(session: Session, organisation_id: int, f: AssignmentFilter,
                       today: date) -> int:
-    return session.connection().execute(
-        sa_select(func.count()).select_from(Assignment)
-        .where(Assignment.organisation_id == organisation_id, *_conditions(f, today))
-    ).scalar_one()
+    return session.connection().execute(_statements(f).count,
+                                        _params(organisation_id, f, today)).scalar_one()
 
 
 def assignments_of_units(session: Session, organisation_id: int, unit_ids: set[int],
