@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
-from botbuilder.core import ConversationState, StatePropertyAccessor, TurnContext
+from botbuilder.core import ConversationState, TurnContext
 from botbuilder.dialogs import (
     ComponentDialog,
     DialogContext,
@@ -92,8 +92,7 @@ class Conversation(ComponentDialog):
         self._catalogs = catalogs
         self._today = today
         self._now = now
-        self._context: StatePropertyAccessor = conversation_state.create_property(
-            CONTEXT_PROPERTY)
+        self._conversation_state = conversation_state
         self._dialog_state = conversation_state.create_property(DIALOG_PROPERTY)
         self.add_dialog(TextPrompt(ASK_BACK + "_prompt"))
         self.add_dialog(WaterfallDialog(ASK_BACK, [self._prompt_step, self._resume_step]))
@@ -149,10 +148,19 @@ class Conversation(ComponentDialog):
         dialogs.add(self)
         return await dialogs.create_context(context)
 
+    async def _state(self, context: TurnContext) -> dict[str, Any]:
+        """The conversation's state, read once a turn. (botbuilder's property accessors read
+        an empty state again on every get and set: three reads for a first contact.)"""
+        state = self._conversation_state.get(context)
+        if state is None:
+            await self._conversation_state.load(context)
+            state = self._conversation_state.get(context)
+        return state
+
     async def _prompt_waiting(self, context: TurnContext) -> bool:
         """Whether the ask-back prompt waits for this message. Reads the stored dialog
         state only: a one-shot question builds no dialog context and writes none."""
-        stored = await self._dialog_state.get(context)
+        stored = (await self._state(context)).get(DIALOG_PROPERTY)
         return bool(getattr(stored, "dialog_stack", None))
 
     async def on_message(self, context: TurnContext) -> None:
@@ -190,7 +198,7 @@ class Conversation(ComponentDialog):
     async def _understand(self, context: TurnContext) -> tuple[Question, Context | None,
                                                                Catalog]:
         org = organisation_of(context)
-        stored = context_from_state(await self._context.get(context))
+        stored = context_from_state((await self._state(context)).get(CONTEXT_PROPERTY))
         text = (context.activity.text or "")[:MAX_TEXT]
         catalog = await run(self._engine, self._catalogs.get, org)
         question = self._understander.understand(text, catalog, self._today(org), stored,
@@ -220,7 +228,7 @@ class Conversation(ComponentDialog):
                              numbers=answer.listed or (stored.numbers if stored else ()),
                              page=question.page, at=self._now(),
                              units=answer.units or question.units)
-        await self._context.set(context, context_to_state(remembered))
+        (await self._state(context))[CONTEXT_PROPERTY] = context_to_state(remembered)
 
     # --- the ask-back prompt -----------------------------------------------------------------
 
@@ -236,7 +244,7 @@ class Conversation(ComponentDialog):
         if question.intent is Intent.CANCEL:
             await step.context.send_activity(
                 t(self.ask_for(step.context, question).lang, "cancelled"))
-            await self._context.delete(step.context)
+            (await self._state(step.context)).pop(CONTEXT_PROPERTY, None)
             return await step.end_dialog()
         answer = await self.answer(self.ask_for(step.context, question, catalog=catalog))
         await self._remember(step.context, answer, stored)
