@@ -420,12 +420,12 @@ def _parser(lang: str) -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    settings = Settings.from_env()  # first: .env may set LAGET_LANGUAGE
     lang = cli_language()
     args = _parser(lang).parse_args(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    settings = Settings.from_env()
     handlers: dict[str, CliHandler] = {
         "serve": _serve, "import": _import, "alias": _alias, "grant": _grant,
         "revoke": _revoke, "roles": _roles, "nudge": _nudge, "package": _package,
