@@ -27,7 +27,17 @@ from bot.proactive import GONE, SENT, Outcome, ProactiveSender
 from cards import nudges as nudge_cards
 from cards.texts import choose_language
 from dialogs.answers import card_activity
-from storage import conversations, due, ledger, organisations, preferences, roles, subscriptions
+from storage import (
+    conversations,
+    due,
+    indicator_news,
+    ledger,
+    organisations,
+    preferences,
+    queries,
+    roles,
+    subscriptions,
+)
 from storage.conversations import ConversationInfo
 from storage.db import session
 from storage.organisations import OrganisationView
@@ -77,6 +87,7 @@ class _Job:
     reference: dict[str, Any] | None  # None: a 1:1 chat must be created first
     user_id: str = ""
     create_in: conversations.RefView | None = None  # where to create it (service URL, bot)
+    seen: dict[int, indicator_news.Seen] | None = None  # indicators told, once sent
 
 
 class NudgePass:
@@ -156,6 +167,9 @@ class NudgePass:
         horizon = max(max(d.subscription.lead_days, d.subscription.long_lead_days)
                       for subs in wanted.values() for d in subs)
         candidates = due.open_items(s, org.id, today, horizon)
+        views = (queries.indicators(s, org.id)
+                 if any(d.subscription.indicators for subs in wanted.values() for d in subs)
+                 else [])
         jobs = []
         for conversation_id, subs in wanted.items():
             chosen: dict[int, due.NudgeItem] = {}
@@ -164,20 +178,37 @@ class NudgePass:
                 for item in due.digest_items(candidates, sub.unit_ids, today, sub.lead_days,
                                              sub.long_lead_days):
                     chosen[item.id] = item
-            if not chosen:
+            news = self._indicator_news(s, org.id, conversation_id, subs, views)
+            if not chosen and not news:
                 result.nothing_due += 1
                 continue
             reference = json.loads(subs[0].reference)
             lang = self._lang(org, reference)
             items = list(chosen.values())
 
-            def make(lang: str = lang, items: list[due.NudgeItem] = items) -> list[Activity]:
-                cards = nudge_cards.digest_cards(lang, due.group_by_unit(items), today)
-                return _activities(nudge_cards.digest_text(lang, items, today), cards)
+            def make(lang: str = lang, items: list[due.NudgeItem] = items,
+                     news: indicator_news.IndicatorNews | None = news) -> list[Activity]:
+                cards = nudge_cards.digest_cards(lang, due.group_by_unit(items), today, news)
+                return _activities(nudge_cards.digest_text(lang, items, today, news), cards)
 
             jobs.append(_Job(org.id, conversation_id, ledger.DIGEST, today, sorted(chosen),
-                             make, subs[0].tenant_id, reference))
+                             make, subs[0].tenant_id, reference,
+                             seen=news.state if news is not None else None))
         return jobs
+
+    @staticmethod
+    def _indicator_news(s: Any, org: int, conversation_id: str,
+                        subs: list[subscriptions.DueSubscription],
+                        views: list[queries.IndicatorView]) -> indicator_news.IndicatorNews | None:
+        """The news of the indicators this conversation's subscriptions follow (None: none
+        of them includes indicators)."""
+        wanting = [d.subscription for d in subs if d.subscription.indicators]
+        if not wanting:
+            return None
+        units = None if any(not sub.unit_ids for sub in wanting) else {
+            unit for sub in wanting for unit in sub.unit_ids}
+        return indicator_news.news(indicator_news.followed(views, units),
+                                   indicator_news.last_seen(s, org, conversation_id))
 
     def _reminder_jobs(self, s: Any, org: OrganisationView, today: date,
                        result: PassResult) -> list[_Job]:
@@ -294,6 +325,9 @@ class NudgePass:
                 log.error("%s to %s: only %d of %d messages went out (%s); not resent, to "
                           "avoid duplicates", job.kind, job.key, outcome.delivered,
                           parts, outcome.detail)
+            if job.seen is not None:
+                with session(self._engine, org) as s, s.begin():
+                    indicator_news.record_seen(s, org, job.key, job.seen)
             ledger.finish(self._engine, org, job.key, job.kind, day, self.worker, ledger.SENT)
         elif outcome.status == GONE:
             reason = f"{outcome.detail} on {day.isoformat()}"

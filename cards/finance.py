@@ -62,19 +62,28 @@ def _figures(lang: str, f: FinanceView, currency: str) -> list[tuple[str, str]]:
 
 def _forecast_chart(lang: str, f: FinanceView, currency: str) -> list[Element]:
     """Budget against forecast for the year, budget against actual for the period: the
-    outcome bars are coloured by their deviation, the budget bars neutral."""
+    outcome bars are coloured by their deviation, the budget bars neutral. A department's
+    figures are net costs, printed negative; bars of negative values draw as nothing in
+    Teams' renderer, so costs are drawn by their size under a "net cost" title, and figures
+    of mixed sign get no chart (the facts above carry them)."""
+    values = (f.budget_year, f.forecast_year, f.budget_period, f.actual_period)
+    if all(v <= 0 for v in values) and any(v < 0 for v in values):
+        sign, key = -1, "finance.cost_chart_title"
+    elif all(v >= 0 for v in values):
+        sign, key = 1, "finance.chart_title"
+    else:
+        return []
     points = [
-        charts.Point(t(lang, "budget_year"), f.budget_year,
+        charts.Point(t(lang, "budget_year"), sign * f.budget_year,
                      amount(lang, f.budget_year, currency), charts.NEUTRAL),
-        charts.Point(t(lang, "forecast_year"), f.forecast_year,
+        charts.Point(t(lang, "forecast_year"), sign * f.forecast_year,
                      amount(lang, f.forecast_year, currency), _good(f.deviation)),
-        charts.Point(t(lang, "finance.budget_period"), f.budget_period,
+        charts.Point(t(lang, "finance.budget_period"), sign * f.budget_period,
                      amount(lang, f.budget_period, currency), charts.NEUTRAL),
-        charts.Point(t(lang, "period_actual"), f.actual_period,
+        charts.Point(t(lang, "period_actual"), sign * f.actual_period,
                      amount(lang, f.actual_period, currency), _good(_period_deviation(f))),
     ]
-    return charts.vertical_bar(t(lang, "finance.chart_title", money=money_unit(lang, currency)),
-                               points)
+    return charts.vertical_bar(t(lang, key, money=money_unit(lang, currency)), points)
 
 
 def forecast_card(lang: str, f: FinanceView, counts: AssignmentCounts,
@@ -98,9 +107,11 @@ def forecast_card(lang: str, f: FinanceView, counts: AssignmentCounts,
         facts(_figures(lang, f, currency)),
         *_forecast_chart(lang, f, currency),
         container([text(t(lang, "comment"), weight="Bolder"), *comment]),
-        container([text(t(lang, "unit_assignments", unit=f.unit), weight="Bolder"),
-                   facts(assignment_facts)]),
     ]
+    if not counts.total:  # a department with a budget but no assignments (IT, HR)
+        return card(body)
+    body.append(container([text(t(lang, "unit_assignments", unit=f.unit), weight="Bolder"),
+                           facts(assignment_facts)]))
     overdue = Question(Intent.ASSIGNMENTS,
                        filter=AssignmentFilter(unit_ids=(f.unit_id,), overdue=True))
     return card(body, [ask_action(t(lang, "show_overdue_for", unit=f.unit), overdue)])

@@ -19,8 +19,10 @@ from cards.elements import (
     text,
     update_action,
 )
+from cards.indicators import indicator_digest_part
 from cards.texts import day, status_label, t
 from storage.due import NudgeItem, ReminderItem
+from storage.indicator_news import IndicatorNews
 from storage.schedule import DAILY
 from storage.subscriptions import SubscriptionView
 from understanding.question import Intent, Question
@@ -91,16 +93,20 @@ def _pack(blocks: list[list[Element]], fixed: int) -> list[list[Element]]:
     return pages
 
 
-def digest_cards(lang: str, groups: list[tuple[str, list[NudgeItem]]], today: date) -> list[
-    Card
-]:
-    """One digest, as one card or, when long, several (nothing is cut): 'part 1 of 3'."""
+def digest_cards(lang: str, groups: list[tuple[str, list[NudgeItem]]], today: date,
+                 news: IndicatorNews | None = None) -> list[Card]:
+    """One digest, as one card or, when long, several (nothing is cut): 'part 1 of 3'; the
+    indicator news (a subscription with indicators) come last."""
     items = [i for _, group in groups for i in group]
     overdue = sum(i.assignment.overdue(today) for i in items)
     summary = t(lang, "digest_summary", overdue=overdue, soon=len(items) - overdue,
                 today=day(today, lang))
     blocks = [[_unit_heading(unit)] + [_item(lang, i, today) for i in group]
               for unit, group in groups]
+    if news:
+        blocks.append(indicator_digest_part(lang, news.new_values, news.turned_negative))
+    if not items:
+        return _parts(lang, "indicator.digest_card_title", [], blocks)
     return _parts(lang, "digest_title", [subtle(summary)], blocks)
 
 
@@ -121,9 +127,16 @@ def _parts(lang: str, title_key: str, intro: list[Element], blocks: list[list[El
     return cards
 
 
-def digest_text(lang: str, items: list[NudgeItem], today: date) -> str:
+def digest_text(lang: str, items: list[NudgeItem], today: date,
+                news: IndicatorNews | None = None) -> str:
     overdue = sum(i.assignment.overdue(today) for i in items)
-    return t(lang, "digest_text", overdue=overdue, soon=len(items) - overdue)
+    parts = [t(lang, "digest_text", overdue=overdue, soon=len(items) - overdue)] if items else []
+    if news:
+        counts = [t(lang, key, n=len(found)) for key, found in (
+            ("indicator.digest_new", news.new_values),
+            ("indicator.digest_negative", news.turned_negative)) if found]
+        parts.append(t(lang, "indicator.digest_text", parts=", ".join(counts)))
+    return " ".join(parts)
 
 
 def _reasons(lang: str, reasons: tuple[str, ...], stale_days: int) -> str:
@@ -168,6 +181,8 @@ def _sub_facts(lang: str, sub: SubscriptionView) -> Element:
         (t(lang, "sub_lead"), t(lang, "sub_lead_value", lead=sub.lead_days,
                                 long=sub.long_lead_days)),
         (t(lang, "sub_when"), schedule_text(lang, sub)),
+        *([(t(lang, "indicator.digest_title"), t(lang, "sub_indicators"))]
+          if sub.indicators else []),
         (t(lang, "sub_state"), state),
     ])
 

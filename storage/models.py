@@ -288,6 +288,24 @@ class Subscription(SQLModel, table=True):
     created_at: datetime = Field(default_factory=_now, sa_column=Column(DateTime(timezone=True)))
 
 
+class IndicatorSeen(SQLModel, table=True):
+    """What a conversation's digest last told of an indicator (its latest value and the
+    judgement), so that the next digest mentions only new values and turns for the worse.
+    Recorded when the conversation subscribes with indicators, and after each digest."""
+
+    __tablename__ = "indicator_seen"
+    __table_args__ = (UniqueConstraint("organisation_id", "conversation_id", "indicator_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = _org()
+    conversation_id: str = Field(max_length=512)
+    indicator_id: int = Field(sa_column=Column(Integer, ForeignKey("indicator.id",
+                                                                   ondelete="CASCADE"),
+                                               nullable=False, index=True))
+    year: int | None = None  # of the latest value; None: it had none
+    total: str = Field(default="", max_length=40)
+    judgement: str = Field(default="", max_length=20)
+
+
 class SentNudge(SQLModel, table=True):
     """Exactly-once record of a nudge: claimed (with a lease on the database's clock) before
     sending, the lease renewed while sending, marked sent after."""
@@ -324,5 +342,5 @@ class ReminderPreference(SQLModel, table=True):
 ORGANISATION_SCOPED = (
     "unit", "unit_alias", "assignment", "assignment_participant", "status_comment",
     "finance_follow_up", "budget_line", "indicator", "indicator_value", "role",
-    "conversation_ref", "subscription", "sent_nudge", "reminder_preference",
+    "conversation_ref", "subscription", "indicator_seen", "sent_nudge", "reminder_preference",
 )

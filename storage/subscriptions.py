@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
+from storage import indicator_news, queries
 from storage.models import ConversationRef, Subscription, Unit
 from storage.schedule import SubscriptionOptions
 
@@ -71,6 +72,8 @@ def subscribe(s: Session, org: int, conversation_ref_id: int, unit_ids: list[int
     s.add(row)
     s.flush()
     ref = s.get(ConversationRef, conversation_ref_id)
+    if indicators and ref is not None:
+        indicator_news.record_baseline(s, org, ref.conversation_id, queries.indicators(s, org))
     return _view(row, ref.conversation_id if ref else "", names), created
 
 

@@ -3,6 +3,7 @@ units", in every language."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from decimal import Decimal
 
@@ -39,10 +40,36 @@ def test_forecast_card_has_a_chart_of_year_and_period() -> None:
     card = fc.forecast_card("sv", it, demo().counts[IT])
     [chart] = charts_in(card)
     assert chart["type"] == "Chart.VerticalBar"
-    assert [p["y"] for p in chart["data"]] == [-41225, -39853, -23978, -20813]
+    # Net costs, printed negative, are drawn by their size (negative bars draw as nothing).
+    assert chart["title"] == "Nettokostnad: budget, prognos och utfall (tkr)"
+    assert [p["y"] for p in chart["data"]] == [41225, 39853, 23978, 20813]
+    assert "-41 225 tkr" in json.dumps(chart["fallback"], ensure_ascii=False)
     # The outcomes are coloured by their deviation, the budgets neutral.
     assert [p["color"] for p in chart["data"]] == ["neutral", "good", "neutral", "good"]
     assert "fallback" in chart
+
+
+def test_forecast_chart_of_incomes_as_they_are_and_none_for_mixed_signs() -> None:
+    it = unit(IT)
+    incomes = replace(it, budget_period=Decimal(10), actual_period=Decimal(12),
+                      budget_year=Decimal(30), forecast_year=Decimal(31))
+    [chart] = charts_in(fc.forecast_card("en", incomes, demo().counts[IT]))
+    assert chart["title"] == "Budget, forecast and actual (SEK thousand)"
+    assert [p["y"] for p in chart["data"]] == [30, 31, 10, 12]
+    mixed = replace(incomes, actual_period=Decimal(-2))
+    assert charts_in(fc.forecast_card("en", mixed, demo().counts[IT])) == []
+
+
+def test_forecast_card_of_a_unit_without_assignments_has_no_assignments_part() -> None:
+    from storage.queries import AssignmentCounts
+
+    it = unit(IT)
+    shown = json.dumps(fc.forecast_card("sv", it, AssignmentCounts(0, 0, 0, 0)),
+                       ensure_ascii=False)
+    assert "Uppdrag för IT" not in shown and "Försenade uppdrag för IT" not in shown
+    shown = json.dumps(fc.forecast_card("sv", it, AssignmentCounts(2, 1, 1, 0)),
+                       ensure_ascii=False)
+    assert "Uppdrag för IT" in shown and "Försenade uppdrag för IT" in shown
 
 
 def test_forecast_text_and_table() -> None:

@@ -4,7 +4,7 @@
 //   node tests/e2e/playground.mjs PLAN.json
 //
 // Environment: PLAYGROUND_URL (http://127.0.0.1:56150), ARTIFACTS_DIR (screenshots),
-// CHROMIUM (/usr/bin/chromium), STEP_TIMEOUT_MS (30000).
+// SCREENSHOT_PREFIX (e.g. "lerum-"), CHROMIUM (/usr/bin/chromium), STEP_TIMEOUT_MS (30000).
 //
 // PLAN.json is a list of steps, each with a "name" and one of:
 //   {"say": "text"}                         type a message, wait for the bot's next card
@@ -28,6 +28,7 @@ import { chromium } from "playwright-core";
 const BASE = process.env.PLAYGROUND_URL || "http://127.0.0.1:56150";
 const ARTIFACTS = process.env.ARTIFACTS_DIR || "artifacts/e2e";
 const STEP_TIMEOUT = Number(process.env.STEP_TIMEOUT_MS || 30000);
+const PREFIX = process.env.SCREENSHOT_PREFIX || "";
 const CHROMIUM_FLAGS = [
   "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
   "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -52,6 +53,8 @@ async function observe(card) {
     const values = texts(".ac-fact-value");
     return {
       text: root.innerText,
+      // Teams' chart elements: the Playground renders them, or their fallback (a FactSet).
+      charts: root.querySelectorAll('[class*="chart" i], svg').length,
       facts: titles.map((title, i) => [title, values[i] ?? ""]),
       buttons: [...root.querySelectorAll("button")].map((b) => b.innerText.trim()).filter(Boolean),
       inputs: {
@@ -158,12 +161,13 @@ try {
   await page.locator(CARD).first().waitFor({ timeout: STEP_TIMEOUT });
   await settle(page);
   report.welcome = await observe(page.locator(CARD).first());
-  await page.screenshot({ path: path.join(ARTIFACTS, "00-welcome.png") });
+  await page.screenshot({ path: path.join(ARTIFACTS, `${PREFIX}00-welcome.png`) });
   for (const [i, step] of plan.entries()) {
     await settle(page);
     const seenInvokes = invokes.length;
     const card = await run(page, step);
-    const screenshot = path.join(ARTIFACTS, `${String(i + 1).padStart(2, "0")}-${slug(step.name)}.png`);
+    const screenshot = path.join(ARTIFACTS,
+      `${PREFIX}${String(i + 1).padStart(2, "0")}-${slug(step.name)}.png`);
     const png = await page.screenshot({ path: screenshot });
     report.steps.push({
       name: step.name,
@@ -175,7 +179,9 @@ try {
   }
 } catch (error) {
   report.error = `${error.name}: ${error.message}`;
-  if (page) await page.screenshot({ path: path.join(ARTIFACTS, "failure.png") }).catch(() => {});
+  if (page) {
+    await page.screenshot({ path: path.join(ARTIFACTS, `${PREFIX}failure.png`) }).catch(() => {});
+  }
 } finally {
   if (page) {
     report.transcript = await page.locator(MESSAGES).allInnerTexts().catch(() => []);

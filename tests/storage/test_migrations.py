@@ -80,7 +80,7 @@ ROWS_0005 = [
 EXPECTED = {"unit": 3, "unit_alias": 2, "assignment": 3, "assignment_participant": 2,
             "status_comment": 3, "finance_follow_up": 1, "budget_line": 0, "indicator": 0,
             "indicator_value": 0, "role": 2, "conversation_ref": 3, "subscription": 2,
-            "sent_nudge": 2, "reminder_preference": 2}
+            "indicator_seen": 0, "sent_nudge": 2, "reminder_preference": 2}
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

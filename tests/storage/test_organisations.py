@@ -180,7 +180,8 @@ def _fill(engine: Engine, org_id: int, tmp_path, tag: str) -> None:
         ref = conversations.record(s, ConversationInfo(
             org_id, f"19:{tag}@thread.tacv2", "channel", "msteams", "https://smba.example/",
             f"tenant-{tag}", "", {"conversation": {"id": f"19:{tag}@thread.tacv2"}}))
-        subscribe(s, org_id, ref.id, [], SubscriptionOptions(), "08:00", "anna")
+        subscribe(s, org_id, ref.id, [], SubscriptionOptions(), "08:00", "anna",
+                  indicators=True)  # records what it has seen of the indicators
         snooze(s, org_id, f"user-{tag}", date(2025, 9, 30))
     assert claim(engine, org_id, f"19:{tag}@thread.tacv2", "digest", date(2025, 9, 30), [1],
                  "w")
