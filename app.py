@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import functools
+import gc
 import logging
 import os
 import sys
@@ -35,6 +36,7 @@ from bot.tenancy import OrganisationDirectory, OrganisationMiddleware
 from cards.texts import refusal, t
 from config import Settings
 from dialogs import questions, subscriptions, updates
+from dialogs.answer_cache import AnswerCache
 from dialogs.catalog import CatalogCache
 from dialogs.commands import CommandSet
 from dialogs.conversation import Conversation
@@ -101,7 +103,7 @@ def build(settings: Settings, engine: Engine | None = None,
     adapter.use(QuestionTextMiddleware())
     adapter.use(ShowTypingMiddleware(delay=0.7, period=2.0))
     understander = Understander()
-    commands = CommandSet().add_modules(COMMAND_MODULES)
+    commands = CommandSet(cache=AnswerCache()).add_modules(COMMAND_MODULES)
     conversation = Conversation(engine, commands, understander, CatalogCache(engine),
                                 conversation_state, partial(organisation_today, settings))
     bot = LagetBot(conversation_state, conversation, ComposeSearch(conversation))
@@ -122,6 +124,17 @@ def build(settings: Settings, engine: Engine | None = None,
         await adapter.close()  # its outgoing HTTP session
 
     web_app.on_cleanup.append(close_adapter)
+
+    async def warm_up(_app: web.Application) -> None:
+        try:
+            await asyncio.to_thread(conversation.warm_up)
+        except Exception:  # the first question builds them instead
+            log.exception("warming up the organisations' catalogs failed")
+        # What lives as long as the process (catalogs, indexes, lexicons) leaves the
+        # collector's oldest generation: its full passes stay short (p99 latency).
+        gc.freeze()
+
+    web_app.on_startup.append(warm_up)
     nudge_pass = NudgePass(engine, ProactiveSender(adapter, settings.app_id),
                            stale_comment_days=settings.stale_comment_days,
                            fixed_today=settings.fixed_today)

@@ -29,7 +29,7 @@ from botframework.connector.auth import AuthenticateRequestResult, ServiceClient
 from sqlalchemy import exc as sa_exc
 
 from bot.auth import LagetAuthentication
-from bot.botbuilder_patches import activity_from_json, invoke_response
+from bot.botbuilder_patches import activity_from_json, install_turn_shortcuts, invoke_response
 from bot.identity import TEAMS_CHANNEL, tenant_of
 from bot.openid import OpenIdMetadataUnavailable
 from cards.texts import choose_language, t
@@ -100,6 +100,7 @@ class LagetAdapter(CloudAdapter):
         )
         self.authentication = LagetAuthentication(auth_config, credentials_factory)
         super().__init__(self.authentication)
+        install_turn_shortcuts()
         self._settings = settings
         self._allowed_tenants = settings.allowed_tenant_ids
         self._conversation_state = conversation_state

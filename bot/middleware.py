@@ -13,13 +13,14 @@ from botbuilder.core import Middleware, TurnContext
 from botbuilder.schema import Activity, ActivityEventNames, ActivityTypes
 from sqlalchemy import Engine
 
+from bot.botbuilder_patches import model_json
 from bot.identity import is_authenticated, tenant_of, user_id_of
 from bot.tenancy import organisation_of
 from cards.texts import choose_language, t
 from cards.update import UPDATE_VERB
 from storage import conversations
 from storage.conversations import ConversationInfo
-from storage.db import run, session
+from storage.db import run, transaction
 
 log = logging.getLogger("laget.middleware")
 MAX_QUESTION_CHARS = 500
@@ -94,7 +95,7 @@ def conversation_info(activity: Activity, organisation_id: int) -> ConversationI
     if conversation is None or not conversation.id or not activity.service_url:
         return None
     tenant = tenant_of(activity)
-    reference = TurnContext.get_conversation_reference(activity).serialize()
+    reference = model_json(TurnContext.get_conversation_reference(activity))  # as serialize()
     if tenant:
         reference.setdefault("conversation", {})["tenantID"] = tenant
     return ConversationInfo(
@@ -124,8 +125,8 @@ class ConversationReferenceMiddleware(Middleware):
         self._recorded: OrderedDict[str, tuple[tuple[str | None, ...], float]] = OrderedDict()
 
     def _record(self, info: ConversationInfo) -> None:
-        with session(self._engine, info.organisation_id) as s, s.begin():
-            conversations.record(s, info)
+        with transaction(self._engine, info.organisation_id) as connection:
+            conversations.remember(connection, info)
 
     @staticmethod
     def _fingerprint(activity: Activity) -> tuple[str | None, ...]:

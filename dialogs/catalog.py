@@ -4,6 +4,7 @@ organisation's data version changes (an import, a new alias: any process)."""
 from __future__ import annotations
 
 from collections import OrderedDict
+from dataclasses import dataclass
 from threading import Lock
 
 from sqlalchemy import Engine
@@ -36,8 +37,18 @@ def build_catalog(engine: Engine, org: OrganisationView, version: int) -> Catalo
     )
 
 
+@dataclass(frozen=True)
+class Current:
+    """The organisation's catalog and the version of what its answers show, read together
+    once a turn."""
+
+    catalog: Catalog
+    answer_version: int
+
+
 class CatalogCache:
-    """One catalog per organisation; checking whether it is current is one primary-key read."""
+    """One catalog per organisation; checking whether it is current is one primary-key read
+    (which also reads the answer version, for the answer cache)."""
 
     MAX_ORGANISATIONS = 256
 
@@ -47,16 +58,19 @@ class CatalogCache:
         self._cached: OrderedDict[int, tuple[int, Catalog]] = OrderedDict()
 
     def get(self, org: OrganisationView) -> Catalog:
-        with session(self._engine) as s:
-            version = organisations.data_version(s, org.id)
+        return self.current(org).catalog
+
+    def current(self, org: OrganisationView) -> Current:
+        with self._engine.connect() as connection:  # no ORM session: one read a turn
+            version, answer_version = organisations.versions(connection, org.id)
         with self._lock:
             hit = self._cached.get(org.id)
             if hit is not None and hit[0] == version:
                 self._cached.move_to_end(org.id)
-                return hit[1]
+                return Current(hit[1], answer_version)
         catalog = build_catalog(self._engine, org, version)
         with self._lock:
             self._cached[org.id] = (version, catalog)
             while len(self._cached) > self.MAX_ORGANISATIONS:
                 self._cached.popitem(last=False)
-        return catalog
+        return Current(catalog, answer_version)

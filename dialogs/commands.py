@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from cards.texts import t
+from dialogs.answer_cache import AnswerCache
 from dialogs.answers import Answer
 from storage.db import session
 from storage.organisations import OrganisationView
@@ -52,6 +53,8 @@ class Ask:
     # A card submission's inputs, and the key that makes it replay-safe.
     payload: dict[str, Any] | None = None
     activity_key: str = ""
+    # The organisation's answer version read this turn (None: not read; nothing is cached).
+    answer_version: int | None = None
 
     @property
     def org_id(self) -> int:
@@ -75,16 +78,21 @@ class Command:
     permission: Permission = Permission.READ
     # How to say no, when the default sentence isn't helpful enough.
     refusal: Handler | None = None
+    # The answer depends only on the organisation's data, the question, the language and
+    # the day, never on who asks or where: it may be cached (dialogs/answer_cache.py).
+    shared: bool = False
 
 
 _DECLARED = "__laget_command__"
 
 
 def command(intent: Intent | str, permission: Permission = Permission.READ,
-            refusal: Handler | None = None) -> Callable[[Handler], Handler]:
+            refusal: Handler | None = None, shared: bool = False
+            ) -> Callable[[Handler], Handler]:
     """Declares a handler's intent and permission; CommandSet.add_module registers it."""
     def declare(handler: Handler) -> Handler:
-        setattr(handler, _DECLARED, Command(Intent(intent), handler, permission, refusal))
+        setattr(handler, _DECLARED,
+                Command(Intent(intent), handler, permission, refusal, shared))
         return handler
     return declare
 
@@ -92,10 +100,13 @@ def command(intent: Intent | str, permission: Permission = Permission.READ,
 @dataclass
 class CommandSet:
     commands: dict[Intent, Command] = field(default_factory=dict)
+    cache: AnswerCache | None = None
 
     def add(self, cmd: Command) -> None:
         if cmd.intent in self.commands:
             raise ValueError(f"command {cmd.intent!r} registered twice")
+        if cmd.shared and cmd.permission is not Permission.READ:
+            raise ValueError(f"command {cmd.intent!r}: only what everyone reads is shared")
         self.commands[cmd.intent] = cmd
 
     def add_module(self, module: ModuleType) -> None:
@@ -123,7 +134,17 @@ class CommandSet:
                 if cmd.refusal is not None:
                     return cmd.refusal(ask)
                 return Answer(t(ask.lang, "not_permitted"))
-        return cmd.handler(ask)
+        if not cmd.shared or self.cache is None or ask.answer_version is None:
+            return cmd.handler(ask)
+        key = (ask.org, ask.answer_version, ask.today, ask.lang, ask.question)
+        try:
+            cached = self.cache.get(key)
+        except TypeError:  # a question that can't be a key (never by construction)
+            return cmd.handler(ask)
+        if cached is None:
+            cached = cmd.handler(ask)
+            self.cache.put(key, cached)
+        return cached
 
 
 def permissions_of(engine: Engine, organisation_id: int, user_id: str) -> frozenset[Permission]:

@@ -34,9 +34,10 @@ from bot.identity import is_authenticated, user_id_of
 from bot.tenancy import organisation_of
 from cards.texts import choose_language, t
 from dialogs.answers import Answer, reply_activity
-from dialogs.catalog import CatalogCache
+from dialogs.catalog import CatalogCache, Current
 from dialogs.commands import Ask, CommandSet
-from storage.db import run
+from storage import organisations
+from storage.db import run, session
 from storage.organisations import OrganisationView
 from understanding import Context, Understander
 from understanding.catalog import Catalog
@@ -105,7 +106,7 @@ class Conversation(ComponentDialog):
         return self._understander
 
     def ask_for(self, context: TurnContext, question: Question,
-                payload: dict[str, Any] | None = None, catalog: Catalog | None = None) -> Ask:
+                payload: dict[str, Any] | None = None, current: Current | None = None) -> Ask:
         """Everything a command may know about the question and who asks it (the catalog
         is added where the database is read: answer())."""
         activity = context.activity
@@ -121,7 +122,8 @@ class Conversation(ComponentDialog):
             today=self._today(org),
             engine=self._engine,
             org=org,
-            catalog=catalog,
+            catalog=current.catalog if current else None,
+            answer_version=current.answer_version if current else None,
             user_id=user_id_of(activity, is_authenticated(activity)),
             user_name=((sender.name or "") if sender else "")[:300],
             conversation_id=conversation.id if conversation else "",
@@ -134,12 +136,22 @@ class Conversation(ComponentDialog):
         return await run(self._engine, self._dispatch, ask)
 
     def _dispatch(self, ask: Ask) -> Answer:
-        if ask.catalog is None:
-            ask = replace(ask, catalog=self._catalogs.get(ask.org))
+        if ask.catalog is None or ask.answer_version is None:
+            current = self._catalogs.current(ask.org)
+            ask = replace(ask, catalog=current.catalog, answer_version=current.answer_version)
         return self._commands.dispatch(ask)
 
     def catalog(self, org: OrganisationView) -> Catalog:
         return self._catalogs.get(org)
+
+    def warm_up(self) -> int:
+        """Every organisation's catalog and understanding index, built before the first
+        question rather than during it. Returns how many organisations."""
+        with session(self._engine) as s:
+            orgs = organisations.list_organisations(s)
+        for org in orgs:
+            self._understander.entities(self._catalogs.get(org))
+        return len(orgs)
 
     # --- a message ---------------------------------------------------------------------------
 
@@ -181,8 +193,8 @@ class Conversation(ComponentDialog):
             result = await (await self._dialog_context(context)).continue_dialog()
             if result.status != DialogTurnStatus.Empty:
                 return
-        question, ctx, catalog = await self._understand(context)
-        await self._answer_and_send(context, question, ctx, catalog)
+        question, ctx, current = await self._understand(context)
+        await self._answer_and_send(context, question, ctx, current)
 
     @staticmethod
     def _button_question(value: dict[str, Any]) -> Question | None:
@@ -196,18 +208,18 @@ class Conversation(ComponentDialog):
         return question
 
     async def _understand(self, context: TurnContext) -> tuple[Question, Context | None,
-                                                               Catalog]:
+                                                               Current]:
         org = organisation_of(context)
         stored = context_from_state((await self._state(context)).get(CONTEXT_PROPERTY))
         text = (context.activity.text or "")[:MAX_TEXT]
-        catalog = await run(self._engine, self._catalogs.get, org)
-        question = self._understander.understand(text, catalog, self._today(org), stored,
+        current = await run(self._engine, self._catalogs.current, org)
+        question = self._understander.understand(text, current.catalog, self._today(org), stored,
                                                  self._now())
-        return question, stored, catalog
+        return question, stored, current
 
     async def _answer_and_send(self, context: TurnContext, question: Question,
-                               stored: Context | None, catalog: Catalog | None) -> None:
-        answer = await self.answer(self.ask_for(context, question, catalog=catalog))
+                               stored: Context | None, current: Current | None) -> None:
+        answer = await self.answer(self.ask_for(context, question, current=current))
         await self._remember(context, answer, stored)
         if answer.awaiting is not None:  # only now is a dialog started (and its state kept)
             await (await self._dialog_context(context)).begin_dialog(self.id, answer)
@@ -240,13 +252,13 @@ class Conversation(ComponentDialog):
     async def _resume_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         """The reply to the prompt: a unit completes the pending question (followup.resolve
         uses the context's `pending`); a new question is answered as asked."""
-        question, stored, catalog = await self._understand(step.context)
+        question, stored, current = await self._understand(step.context)
         if question.intent is Intent.CANCEL:
             await step.context.send_activity(
                 t(self.ask_for(step.context, question).lang, "cancelled"))
             (await self._state(step.context)).pop(CONTEXT_PROPERTY, None)
             return await step.end_dialog()
-        answer = await self.answer(self.ask_for(step.context, question, catalog=catalog))
+        answer = await self.answer(self.ask_for(step.context, question, current=current))
         await self._remember(step.context, answer, stored)
         if answer.awaiting is not None:
             return await step.replace_dialog(ASK_BACK, answer)

@@ -30,7 +30,7 @@ def _suggest(ask: Ask, *keys_and_values: tuple[str, dict[str, object]]) -> list[
     return [t(ask.lang, f"suggest.{key}", **values) for key, values in keys_and_values]
 
 
-@command(Intent.HELP)
+@command(Intent.HELP, shared=True)
 def help_(ask: Ask) -> Answer:
     if ask.question.as_text:
         return _plain(help_cards.help_table(ask.lang))
@@ -52,7 +52,7 @@ def unknown(ask: Ask) -> Answer:
                   help_cards.clarify_card(ask.lang, said, options))
 
 
-@command(Intent.UNITS)
+@command(Intent.UNITS, shared=True)
 def units(ask: Ask) -> Answer:
     with session(ask.engine, ask.org_id) as s:
         rows = queries.list_units(s, ask.org_id)
@@ -62,7 +62,7 @@ def units(ask: Ask) -> Answer:
                   help_cards.units_card(ask.lang, rows, ask.org.name), question=ask.question)
 
 
-@command(Intent.SUMMARY)
+@command(Intent.SUMMARY, shared=True)
 def summary(ask: Ask) -> Answer:
     with session(ask.engine, ask.org_id) as s:
         result = queries.summary(s, ask.org_id)
@@ -85,7 +85,7 @@ def _which_unit(ask: Ask, has: str) -> Answer:
                   awaiting=ask.question)
 
 
-@command(Intent.FINANCE)
+@command(Intent.FINANCE, shared=True)
 def finance(ask: Ask) -> Answer:
     q = ask.question
     currency = ask.org.currency
@@ -155,7 +155,7 @@ def _budget_instead(ask: Ask) -> Answer | None:
                   card, question=q.with_(intent=Intent.BUDGET, form=Form.UNIT))
 
 
-@command(Intent.BUDGET)
+@command(Intent.BUDGET, shared=True)
 def budget(ask: Ask) -> Answer:
     q = ask.question
     currency = ask.org.currency
@@ -194,7 +194,7 @@ def budget(ask: Ask) -> Answer:
                   question=q)
 
 
-@command(Intent.ASSIGNMENTS)
+@command(Intent.ASSIGNMENTS, shared=True)
 def assignments(ask: Ask) -> Answer:
     q = ask.question
     f = q.filter
@@ -260,7 +260,7 @@ def _matches(i: IndicatorView, judgement: Judgement | None) -> bool:
     return found is not None and found.value == judgement.value
 
 
-@command(Intent.INDICATORS)
+@command(Intent.INDICATORS, shared=True)
 def indicators(ask: Ask) -> Answer:
     q = ask.question
     with session(ask.engine, ask.org_id) as s:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, or_
+from sqlalchemy import Connection, bindparam, func, or_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
@@ -80,20 +80,16 @@ def _record_statement(dialect: str):  # noqa: ANN202
         set_={**kept, "reference": new.reference, "active": True,
               "updated_at": new.updated_at},
         where=changed,
-    ).returning(*_TABLE.c)
+    )
 
 
-_RECORD = {dialect: _record_statement(dialect) for dialect in ("postgresql", "sqlite")}
+_REMEMBER = {dialect: _record_statement(dialect) for dialect in ("postgresql", "sqlite")}
+_RECORD = {dialect: statement.returning(*_TABLE.c) for dialect, statement in _REMEMBER.items()}
 _BY_ID = select(*_TABLE.c).where(_TABLE.c.organisation_id == bindparam("organisation_id"),
                                  _TABLE.c.conversation_id == bindparam("conversation_id"))
 
 
-def record(session: Session, info: ConversationInfo) -> RefView:
-    """Insert or refresh a conversation's reference in one statement (an upsert that writes
-    only when something changed): a first contact costs one INSERT, and two first activities
-    arriving together (installationUpdate and conversationUpdate) can't collide. A
-    conversation that writes to the bot is reachable again, so it is reactivated. Empty
-    fields of the activity keep what is stored."""
+def _values(info: ConversationInfo) -> dict[str, Any]:
     conversation_id = base_conversation_id(info.conversation_id)
     reference = dict(info.reference)
     reference.pop("activityId", None)  # proactive posts must not be replies to an old message
@@ -102,13 +98,29 @@ def record(session: Session, info: ConversationInfo) -> RefView:
         conversation["id"] = conversation_id
         reference["conversation"] = conversation
     user_id = info.user_id if info.conversation_type == PERSONAL else ""
-    values = {
+    return {
         "organisation_id": info.organisation_id, "conversation_id": conversation_id,
         "conversation_type": info.conversation_type, "channel_id": info.channel_id,
         "service_url": info.service_url, "tenant_id": info.tenant_id, "user_id": user_id,
         "reference": json.dumps(reference, sort_keys=True, ensure_ascii=False),
         "active": True, "updated_at": datetime.now(UTC),
     }
+
+
+def remember(connection: Connection, info: ConversationInfo) -> None:
+    """record() for the turn's middleware, which needs nothing back: the same upsert on a
+    connection (storage.db.transaction), without reading the row."""
+    dialect = "postgresql" if connection.dialect.name == "postgresql" else "sqlite"
+    connection.execute(_REMEMBER[dialect], _values(info))
+
+
+def record(session: Session, info: ConversationInfo) -> RefView:
+    """Insert or refresh a conversation's reference in one statement (an upsert that writes
+    only when something changed): a first contact costs one INSERT, and two first activities
+    arriving together (installationUpdate and conversationUpdate) can't collide. A
+    conversation that writes to the bot is reachable again, so it is reactivated. Empty
+    fields of the activity keep what is stored."""
+    values = _values(info)
     dialect = session.get_bind().dialect.name
     statement = _RECORD["postgresql" if dialect == "postgresql" else "sqlite"]
     row = session.connection().execute(statement, values).first()

@@ -53,7 +53,10 @@ class Organisation(SQLModel, table=True):
     kolada_kpis: str = Field(default="", max_length=2000)  # comma-separated
     # Bumped whenever what questions can name changes (units, aliases, titles, kinds,
     # indicators, budget lines): understanding's index is rebuilt only then.
+    # What questions can name (units, aliases, titles): understanding's index is rebuilt.
     data_version: int = Field(default=0)
+    # What answers show (any import or update): cached answers are stale.
+    answer_version: int = Field(default=0)
     created_at: datetime = Field(default_factory=_now,
                                  sa_column=Column(DateTime(timezone=True)))
 

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import bindparam, delete, select, text, update
+from sqlalchemy import Connection, bindparam, delete, select, text, update
 from sqlmodel import Session
 
 from storage.domain import Refused, normalize
@@ -87,17 +87,32 @@ def by_tenant(s: Session, tenant_id: str) -> OrganisationView | None:
 
 
 def bump_data_version(s: Session, organisation_id: int) -> None:
-    """What questions can name has changed: understanding rebuilds its index."""
+    """What questions can name has changed: understanding rebuilds its index (and what
+    answers show may have changed too)."""
     s.execute(update(Organisation).where(Organisation.id == organisation_id)
-              .values(data_version=Organisation.data_version + 1))
+              .values(data_version=Organisation.data_version + 1,
+                      answer_version=Organisation.answer_version + 1))
 
 
-_DATA_VERSION = select(Organisation.data_version).where(Organisation.id == bindparam("id"))
+def bump_answer_version(s: Session, organisation_id: int) -> None:
+    """What answers show has changed (an assignment's update): cached answers are stale."""
+    s.execute(update(Organisation).where(Organisation.id == organisation_id)
+              .values(answer_version=Organisation.answer_version + 1))
+
+
+_VERSIONS = (select(Organisation.data_version, Organisation.answer_version)
+             .where(Organisation.id == bindparam("id")))
+
+
+def versions(s: Session | Connection, organisation_id: int) -> tuple[int, int]:
+    """(data version, answer version), read on every question in one prebuilt statement."""
+    connection = s.connection() if isinstance(s, Session) else s
+    row = connection.execute(_VERSIONS, {"id": organisation_id}).first()
+    return (int(row[0] or 0), int(row[1] or 0)) if row is not None else (0, 0)
 
 
 def data_version(s: Session, organisation_id: int) -> int:
-    """Read on every question (is understanding's index current?): a prebuilt statement."""
-    return int(s.connection().execute(_DATA_VERSION, {"id": organisation_id}).scalar() or 0)
+    return versions(s, organisation_id)[0]
 
 
 def default(s: Session) -> OrganisationView | None:

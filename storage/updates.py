@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from storage.db import session, write_session
 from storage.domain import Forecast, Status, parse_due_date
 from storage.models import Assignment, ProcessedActivity, StatusComment, Unit
+from storage.organisations import bump_answer_version
 from storage.queries import AssignmentView, get_assignment
 from storage.roles import Principal, may_update, unit_managers
 
@@ -165,6 +166,7 @@ def apply_update(engine: Engine, request: UpdateRequest) -> UpdateResult:
             row.due_date = request.due_date
         row.version += 1
         row.updated_at = now
+        bump_answer_version(s, org)  # every instance's cached answers are stale now
         s.add(
             StatusComment(
                 organisation_id=org,

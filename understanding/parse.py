@@ -13,10 +13,11 @@
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from threading import Lock
 from typing import TYPE_CHECKING
 
 from understanding import timeexpr
@@ -93,12 +94,18 @@ class Understander:
     """Reads questions in the languages of its lexicons. Build one and share it: the lexicon
     index is built here, each catalog's entity index on first use per catalog version."""
 
-    def __init__(self, lexicons: Sequence[Lexicon] | None = None) -> None:
+    def __init__(self, lexicons: Sequence[Lexicon] | None = None,
+                 remembered: int = 4096) -> None:
         self.lexicons = tuple(lexicons) if lexicons is not None else load_all()
         self.index = LexiconIndex(self.lexicons)
         self._stop_words = {lex.language: {fold(w.casefold()) for w in lex.words("stopwords")}
                             for lex in self.lexicons}
         self._hints = {lex.language: tuple(lex.words("hint_letters")) for lex in self.lexicons}
+        # The same words against the same catalog on the same day read the same: staff ask
+        # the same few questions, and a Question is immutable.
+        self._read_before: OrderedDict[tuple[str, str, date], Question] = OrderedDict()
+        self._read_lock = Lock()
+        self._remember_at_most = remembered  # 0: read every time (bench/bench_understanding)
 
     # --- public --------------------------------------------------------------------------
 
@@ -106,7 +113,7 @@ class Understander:
                    context: Context | None = None, now: datetime | None = None) -> Question:
         """The question, standalone; with a followup.Context, completed from the previous
         turn ("och HR?", "visa fler", "den andra")."""
-        question = self._understand(text, catalog, today)
+        question = self._remembered(text, catalog, today)
         if context is not None:
             from understanding.followup import resolve  # followup imports nothing from here
 
@@ -126,6 +133,22 @@ class Understander:
             return next(iter(ids)), []
         words = " ".join(found.tokens[i].text for i in found.leftover) or text
         return None, sorted(ids) or ei.unit_suggestions(words)
+
+    def _remembered(self, text: str, catalog: Catalog, today: date) -> Question:
+        key = (text, catalog.version, today)
+        with self._read_lock:
+            found = self._read_before.get(key)
+            if found is not None:
+                self._read_before.move_to_end(key)
+                return found
+        found = self._understand(text, catalog, today)
+        if not self._remember_at_most:
+            return found
+        with self._read_lock:
+            self._read_before[key] = found
+            while len(self._read_before) > self._remember_at_most:
+                self._read_before.popitem(last=False)
+        return found
 
     # --- reading -----------------------------------------------------------------------
 

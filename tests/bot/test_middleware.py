@@ -26,13 +26,13 @@ async def test_a_known_conversation_is_recorded_once_not_every_turn(
     bot: BotClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[str] = []
-    real = conversations.record
+    real = conversations.remember
 
-    def counting(s, info):  # type: ignore[no-untyped-def]
+    def counting(connection, info):  # type: ignore[no-untyped-def]
         calls.append(info.conversation_id)
-        return real(s, info)
+        return real(connection, info)
 
-    monkeypatch.setattr(conversations, "record", counting)
+    monkeypatch.setattr(conversations, "remember", counting)
     for _ in range(3):
         assert (await bot.say("hjälp", conversation_id="c-memo")).replies
     await bot.say("hjälp", conversation_id="c-other")

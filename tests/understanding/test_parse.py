@@ -4,7 +4,7 @@ plus the readings the brief names and the vocabulary added with code."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from catalogs import catalog
@@ -214,7 +214,8 @@ def test_close_readings_are_asked_back() -> None:
 
 def test_every_teams_command_is_understood_in_english_and_swedish() -> None:
     """A command picked in Teams arrives as its prompt (a "prompt" command) or else its
-    title: manifest.json (English) and sv.json."""
+    title: manifest.json (English) and sv.json, read in a demo organisation that has
+    what it asks about."""
     import json
     from pathlib import Path
 
@@ -225,8 +226,12 @@ def test_every_teams_command_is_understood_in_english_and_swedish() -> None:
         for i, cmd in enumerate(command_list["commands"]):
             field = "prompt" if cmd.get("type") == "prompt" else "title"
             sv_words = swedish[f"bots[0].commandLists[{c}].commands[{i}].{field}"]
-            english, svenska = ask(cmd[field]), ask(sv_words)
-            assert english.intent is not Intent.UNKNOWN, cmd[field]
+            # Norrtälje has no indicators: the indicator command is asked in Lerum.
+            for org in ("norrtalje", "lerum"):
+                english, svenska = ask(cmd[field], org), ask(sv_words, org)
+                if english.intent is not Intent.UNKNOWN and english.confidence >= 0.5:
+                    break
+            assert english.intent is not Intent.UNKNOWN and english.confidence >= 0.5, cmd[field]
             assert (svenska.intent, svenska.form) == (english.intent, english.form), sv_words
 
 
@@ -257,3 +262,22 @@ def test_any_text_gives_a_question() -> None:
         assert Question.from_data(q.to_data()) == q.with_(alternatives=())
 
     check_one()
+
+
+def test_a_reading_is_remembered_only_for_the_same_catalog_version_and_day() -> None:
+    """Understander remembers readings by (text, catalog version, day): a new alias (a new
+    catalog version) or another day reads the words again."""
+    from dataclasses import replace
+
+    before = catalog()
+    assert ask("prognos för datorgänget").units == ()
+    it = next(u for u in before.units if u.name == "IT")
+    units = tuple(replace(u, aliases=(*u.aliases, "datorgänget")) if u is it else u
+                  for u in before.units)
+    after = replace(before, units=units, version=before.version + "+alias")
+    assert U.understand("prognos för datorgänget", after, TODAY).units == (it.id,)
+    assert U.understand("prognos för datorgänget", before, TODAY).units == ()
+    tomorrow = U.understand("försenade uppdrag", before, TODAY + timedelta(days=1))
+    assert tomorrow is not U.understand("försenade uppdrag", before, TODAY)
+    assert U.understand("försenade uppdrag", before, TODAY) is U.understand(
+        "försenade uppdrag", before, TODAY)

@@ -1,4 +1,5 @@
-"""indicator_seen: what each conversation's digest last told of each indicator
+"""indicator_seen: what each conversation's digest last told of each indicator;
+organisation.answer_version: bumped by every import and update (the answer cache)
 
 Revision ID: 0007
 Revises: 0006
@@ -14,6 +15,9 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("organisation") as batch:
+        batch.add_column(sa.Column("answer_version", sa.Integer(), nullable=False,
+                                   server_default="0"))
     op.create_table(
         "indicator_seen",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -43,3 +47,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("indicator_seen")
+    with op.batch_alter_table("organisation") as batch:
+        batch.drop_column("answer_version")
