@@ -164,26 +164,69 @@ async def drive(http: aiohttp.ClientSession, channel: Channel, channel_url: str,
     return latencies, errors, sent, time.perf_counter() - began
 
 
-async def run_variant(name: str, argv: list[str], env: dict[str, str], port: int,
-                      script: Script, first_contact: bool, args: argparse.Namespace,
-                      channel: Channel, channel_url: str,
-                      http: aiohttp.ClientSession) -> Result:
-    proc = subprocess.Popen(argv, cwd=ROOT, env={**os.environ, **env},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+@dataclass
+class Variant:
+    name: str
+    argv: list[str]
+    env: dict[str, str]
+    script: Script
+    port: int = 0
+    proc: subprocess.Popen | None = None
+    latencies: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+    turns: int = 0
+    errors: int = 0
+
+    def start(self) -> None:
+        self.port = free_port()
+        argv = [*self.argv, str(self.port)] if "app.py" not in self.argv else self.argv
+        self.proc = subprocess.Popen(argv, cwd=ROOT,
+                                     env={**os.environ, **self.env, "PORT": str(self.port)},
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/messages"
+
+    def stop(self) -> float:
+        """Its peak RSS (MiB); the process is ended."""
+        assert self.proc is not None
+        rss = peak_rss_mib(self.proc.pid)
+        self.proc.terminate()
+        self.proc.wait(30)
+        return rss
+
+
+async def run_variants(variants: list[Variant], first_contact: bool, args: argparse.Namespace,
+                       channel: Channel, channel_url: str,
+                       http: aiohttp.ClientSession) -> list[Result]:
+    """Every bot started at once, warmed up, then driven in turn for `args.rounds` rounds
+    of turns/rounds each: a burst of noise on the shared machine falls on all of them, not
+    on whichever happened to run then."""
+    for v in variants:
+        v.start()
     try:
-        await wait_listening(port, proc)
-        bot_url = f"http://127.0.0.1:{port}/api/messages"
-        await drive(http, channel, channel_url, bot_url, script, args.warmup,
+        for v in variants:
+            assert v.proc is not None
+            await wait_listening(v.port, v.proc)
+            await drive(http, channel, channel_url, v.url, v.script, args.warmup,
+                        args.concurrency, first_contact)
+        per_round = max(1, args.turns // args.rounds)
+        for _ in range(args.rounds):
+            for v in variants:
+                latencies, errors, sent, seconds = await drive(
+                    http, channel, channel_url, v.url, v.script, per_round,
                     args.concurrency, first_contact)
-        latencies, errors, sent, seconds = await drive(http, channel, channel_url, bot_url,
-                                                       script, args.turns, args.concurrency,
-                                                       first_contact)
-        rss = peak_rss_mib(proc.pid)
+                v.latencies += latencies
+                v.errors += errors
+                v.turns += sent - errors  # every turn (a follow-up's first question too)
+                v.seconds += seconds
+        return [Result(v.name, v.turns, v.seconds, v.latencies, v.stop(), v.errors)
+                for v in variants]
     finally:
-        proc.terminate()
-        proc.wait(30)
-    # The rate counts every turn (a follow-up's first question too); latency the timed ones.
-    return Result(name, sent - errors, seconds, latencies, rss, errors)
+        for v in variants:
+            if v.proc is not None and v.proc.poll() is None:
+                v.proc.kill()
 
 
 AGENTS_VENV = ROOT / "bench" / ".venv-agents"
@@ -245,15 +288,11 @@ async def main_async(args: argparse.Namespace) -> None:
         connector = aiohttp.TCPConnector(limit=args.concurrency * 2)
         async with aiohttp.ClientSession(connector=connector) as http:
             for first_contact in modes:
-                results = []
-                for name, argv, env, script in variants:
-                    port = free_port()
-                    argv = [*argv, str(port)] if "app.py" not in argv else argv
-                    env = {**env, "PORT": str(port)}
-                    result = await run_variant(name, argv, env, port, script, first_contact,
-                                               args, channel, channel_url, http)
-                    print(f"{name}: {result.rate:.1f} turns/s", file=sys.stderr)
-                    results.append(result)
+                results = await run_variants(
+                    [Variant(name, argv, env, script) for name, argv, env, script in variants],
+                    first_contact, args, channel, channel_url, http)
+                for result in results:
+                    print(f"{result.name}: {result.rate:.1f} turns/s", file=sys.stderr)
                 report(results, args, "PostgreSQL" if args.postgres else "SQLite",
                        "first contact" if first_contact else "warm")
         await runner.cleanup()
@@ -264,7 +303,8 @@ async def main_async(args: argparse.Namespace) -> None:
 
 def report(results: list[Result], args: argparse.Namespace, database: str, mode: str) -> None:
     minimal, agents, stock = results[0], results[1], results[2]
-    print(f"\n{database}, {mode}, {args.turns} turns, {args.concurrency} concurrent "
+    print(f"\n{database}, {mode}, {args.turns} turns in {args.rounds} interleaved rounds, "
+          f"{args.concurrency} concurrent "
           f"conversations, {args.assignments} extra assignments / {args.comments} comments; "
           f"Python {platform.python_version()}, {os.cpu_count()} CPUs\n")
     print("| bot | turns/s | p50 ms | p99 ms | × Agents SDK echo | × stock echo | × minimal "
@@ -284,6 +324,8 @@ def main() -> None:
     parser.add_argument("--turns", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--warmup", type=int, default=100)
+    parser.add_argument("--rounds", type=int, default=5,
+                        help="interleaved rounds: each bot gets turns/rounds per round")
     parser.add_argument("--assignments", type=int, default=20_000)
     parser.add_argument("--comments", type=int, default=200_000)
     parser.add_argument("--postgres", action="store_true")

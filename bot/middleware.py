@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import html
 import logging
 import re
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 from botbuilder.core import Middleware, TurnContext
 from botbuilder.schema import Activity, ActivityEventNames, ActivityTypes
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from bot.botbuilder_patches import model_json
 from bot.identity import is_authenticated, tenant_of, user_id_of
@@ -20,7 +22,7 @@ from cards.texts import choose_language, t
 from cards.update import UPDATE_VERB
 from storage import conversations
 from storage.conversations import ConversationInfo
-from storage.db import run, transaction
+from storage.group_commit import GroupCommit
 
 log = logging.getLogger("laget.middleware")
 MAX_QUESTION_CHARS = 500
@@ -112,7 +114,10 @@ def conversation_info(activity: Activity, organisation_id: int) -> ConversationI
 
 class ConversationReferenceMiddleware(Middleware):
     """Remembers every conversation the bot hears from (upserted, with its tenant), so that
-    nudges can be sent there later. A failure to record is logged and never stops the turn."""
+    nudges can be sent there later. The write starts as the turn does and runs beside it
+    (committed together with the other turns' of the moment: storage.group_commit); the
+    turn's first reply waits for it, so a reference is durable before anyone is answered.
+    A failure to record is logged and never stops the turn."""
 
     # A known, unchanged reference is not written again for a while: saves a database round
     # trip on nearly every turn. Short enough that a conversation switched off elsewhere (403)
@@ -121,12 +126,8 @@ class ConversationReferenceMiddleware(Middleware):
     MAX_REMEMBERED = 10_000
 
     def __init__(self, engine: Engine) -> None:
-        self._engine = engine
+        self._writes: GroupCommit[ConversationInfo] = GroupCommit(engine, self._write)
         self._recorded: OrderedDict[str, tuple[tuple[str | None, ...], float]] = OrderedDict()
-
-    def _record(self, info: ConversationInfo) -> None:
-        with transaction(self._engine, info.organisation_id) as connection:
-            conversations.remember(connection, info)
 
     @staticmethod
     def _fingerprint(activity: Activity) -> tuple[str | None, ...]:
@@ -155,6 +156,18 @@ class ConversationReferenceMiddleware(Middleware):
         while len(self._recorded) > self.MAX_REMEMBERED:
             self._recorded.popitem(last=False)
 
+    @staticmethod
+    def _write(connection: Connection, infos: Sequence[ConversationInfo]) -> None:
+        conversations.remember(connection, infos)
+
+    async def _record(self, activity: Activity, info: ConversationInfo) -> None:
+        try:
+            await self._writes.submit(info.organisation_id, info)
+            self._remember(activity)
+        except Exception:
+            log.exception("could not record the conversation reference of %s",
+                          info.conversation_id)
+
     async def on_turn(
         self, context: TurnContext, logic: Callable[[], Awaitable[None]]
     ) -> None:
@@ -162,11 +175,18 @@ class ConversationReferenceMiddleware(Middleware):
         internal = activity.type == ActivityTypes.event and activity.name in _INTERNAL_EVENTS
         info = None if internal or self._known(activity) else conversation_info(
             activity, organisation_of(context).id)
-        if info is not None:
-            try:
-                await run(self._engine, self._record, info)
-                self._remember(activity)
-            except Exception:
-                log.exception("could not record the conversation reference of %s",
-                              info.conversation_id)
-        await logic()
+        if info is None:
+            await logic()
+            return
+        recorded = asyncio.ensure_future(self._record(activity, info))
+
+        async def recorded_first(_context: TurnContext, _activities: list[Activity],
+                                 send: Callable[[], Awaitable[Any]]) -> Any:
+            await recorded
+            return await send()
+
+        context.on_send_activities(recorded_first)
+        try:
+            await logic()
+        finally:
+            await recorded  # also when nothing was sent, or the turn failed

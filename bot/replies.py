@@ -18,5 +18,15 @@ class CardAttachment(Attachment):
     always saw (bot/botbuilder_patches.py sends it without walking it).
     """
 
+    # The card's JSON text when it is known already (a cached answer's card is serialised
+    # once): the reply is sent with it spliced in (bot/botbuilder_patches.py). Not part of
+    # the Bot Framework model: msrest, and jsonpickle (__getstate__), leave it out.
+    content_json: str | None = None
+
     def __deepcopy__(self, memo: dict[int, Any]) -> CardAttachment:
         return copy.copy(self)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("content_json", None)
+        return state

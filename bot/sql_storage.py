@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 
 from storage import state
 from storage.db import run
+from storage.group_commit import GroupCommit
 from storage.state import StaleStateError
 
 
@@ -47,6 +48,8 @@ class SqlStorage(Storage):
     def __init__(self, engine: Engine) -> None:
         super().__init__()
         self.engine = engine
+        # bot_state is not an organisation's table: 0 is no organisation's scope.
+        self._writes: GroupCommit[state.Prepared] = GroupCommit(engine, state.write_batches)
 
     async def read(self, keys: Iterable[str]) -> dict[str, Any]:
         if keys is None:  # StorageBaseTests wants this exact message from all but Memory/Cosmos
@@ -68,10 +71,14 @@ class SqlStorage(Storage):
             if e_tag == "":
                 raise Exception("sql_storage.write(): etag missing")
             batch[key] = (_flatten(key, item), e_tag)
+        prepared = state.prepare(batch)
         try:
-            new_etags = await run(self.engine, state.write_items, self.engine, batch)
+            # Committed with the other turns' writes of the moment (a stale e_tag fails
+            # only its own batch: storage.group_commit retries the others on their own).
+            await self._writes.submit(0, prepared)
         except StaleStateError as err:
             raise EtagConflictError(err.key, err.expected, err.current) from err
+        new_etags = {key: fresh for key, _text, _e_tag, fresh in prepared}
         # BotState.save_changes() keeps the dict it wrote as its turn cache but never
         # refreshes its e_tag, so a second save in the same turn would conflict with our own
         # first one: hand the new e_tag back on the written item ("*" stays unconditional).

@@ -4,6 +4,7 @@ questions as buttons that carry structured questions, never sentences to parse a
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,15 +34,25 @@ class Answer:
     # reads back to the intended question (tested); card buttons carry structured questions.
     suggestions: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
+    _card_json: str | None = field(default=None, repr=False, compare=False)
+
+    def card_json(self) -> str | None:
+        """The card as JSON, made once: a cached answer is sent many times."""
+        if self._card_json is None and self.card is not None:
+            self._card_json = json.dumps(self.card, ensure_ascii=False)
+        return self._card_json
 
 
-def card_activity(text: str, card: dict[str, Any]) -> Activity:
-    """A message with the card and a plain-text summary (notifications, card-less clients)."""
+def card_activity(text: str, card: dict[str, Any], card_json: str | None = None) -> Activity:
+    """A message with the card and a plain-text summary (notifications, card-less clients);
+    `card_json` is the card already serialised, when it is."""
     plain = CardFactory.adaptive_card(card)
-    activity = MessageFactory.attachment(
-        CardAttachment(content_type=plain.content_type, content=plain.content))
+    attachment = CardAttachment(content_type=plain.content_type, content=plain.content)
+    attachment.content_json = card_json
+    activity = MessageFactory.attachment(attachment)
     activity.text = text
     return activity
+
 
 
 def question_value(question: Question) -> dict[str, Any]:
@@ -51,7 +62,7 @@ def question_value(question: Question) -> dict[str, Any]:
 
 def reply_activity(answer: Answer) -> Activity:
     activity = (MessageFactory.text(answer.text) if answer.card is None
-                else card_activity(answer.text, answer.card))
+                else card_activity(answer.text, answer.card, answer.card_json()))
     if answer.suggestions:
         activity.suggested_actions = SuggestedActions(actions=[
             CardAction(type="imBack", title=words[:60], value=words[:60])

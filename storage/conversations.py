@@ -4,6 +4,7 @@ Framework conversation reference stored as JSON (no Bot Framework imports here).
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -107,11 +108,13 @@ def _values(info: ConversationInfo) -> dict[str, Any]:
     }
 
 
-def remember(connection: Connection, info: ConversationInfo) -> None:
-    """record() for the turn's middleware, which needs nothing back: the same upsert on a
-    connection (storage.db.transaction), without reading the row."""
+def remember(connection: Connection, infos: Sequence[ConversationInfo]) -> None:
+    """record() for the turn's middleware, which needs nothing back: the same upsert for
+    one organisation's conversations at once (storage.group_commit), not read back. In
+    conversation id order, so two batches never wait on each other's rows."""
     dialect = "postgresql" if connection.dialect.name == "postgresql" else "sqlite"
-    connection.execute(_REMEMBER[dialect], _values(info))
+    latest = {v["conversation_id"]: v for v in map(_values, infos)}  # one row once
+    connection.execute(_REMEMBER[dialect], [latest[key] for key in sorted(latest)])
 
 
 def record(session: Session, info: ConversationInfo) -> RefView:

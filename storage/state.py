@@ -9,10 +9,10 @@ Correct across processes on SQLite and PostgreSQL: a conditional UPDATE on the o
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from uuid import uuid4
 
-from sqlalchemy import Engine, bindparam, delete, select, update
+from sqlalchemy import Connection, Engine, bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from storage.models import BotStateItem
@@ -83,15 +83,13 @@ def read_items(engine: Engine, keys: Iterable[str]) -> dict[str, tuple[dict, str
     return {key: (json.loads(data), e_tag) for key, data, e_tag in rows}
 
 
-def write_items(engine: Engine, changes: dict[str, tuple[dict, str | None]]) -> dict[str, str]:
-    """Store each key's data; returns key -> new e_tag.
+Prepared = list[tuple[str, str, str | None, str]]  # key, JSON text, expected e_tag, new e_tag
 
-    e_tag None or "*": unconditional write. Any other e_tag must equal the stored one, else
-    StaleStateError and the whole batch is rolled back. A key that is not stored at all is
-    inserted whatever its e_tag (as botbuilder's MemoryStorage does); if another writer
-    inserts it first, a non-"*" e_tag is stale.
-    """
-    prepared: list[tuple[str, str, str | None, str]] = []
+
+def prepare(changes: dict[str, tuple[dict, str | None]]) -> Prepared:
+    """The writes of one batch, checked and with their new e_tags, in one key order for
+    every writer (so two PostgreSQL batches never deadlock on row locks)."""
+    prepared: Prepared = []
     for key, (data, e_tag) in changes.items():
         _check_key(key)
         if e_tag == "":
@@ -101,29 +99,50 @@ def write_items(engine: Engine, changes: dict[str, tuple[dict, str | None]]) -> 
         # Compact, key order kept: the text is handed back exactly as given.
         text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
         prepared.append((key, text, e_tag, new_etag()))
-    if not prepared:
-        return {}
-
-    # One key order for every writer, so two PostgreSQL batches never deadlock on row locks.
     prepared.sort()
-    with engine.begin() as conn:
-        dialect = "postgresql" if conn.dialect.name == "postgresql" else "sqlite"
-        for key, text, e_tag, fresh in prepared:
-            values = {"k": key, "d": text, "new": fresh}
-            if e_tag is None or e_tag == ANY_ETAG:
-                conn.execute(_UPSERTS[dialect], values)
-                continue
-            # Under concurrent writers PostgreSQL re-checks the WHERE on the committed row and
-            # SQLite serialises writers, so at most one UPDATE on a given old e_tag matches.
-            matched = conn.execute(_UPDATE_IF, {**values, "old": e_tag}).rowcount
-            if matched == 1:
-                continue
-            # RETURNING, not rowcount: SQLAlchemy reports no rowcount for INSERT (-1 on psycopg).
-            inserted = conn.execute(_INSERTS_NEW[dialect], values).first()
-            if inserted is None:
-                current = conn.execute(_E_TAG, {"k": key}).scalar_one_or_none()
-                raise StaleStateError(key, expected=e_tag, current=current)
+    return prepared
+
+
+def write_prepared(conn: Connection, prepared: Prepared) -> None:
+    """Store prepared writes in the connection's transaction; StaleStateError when an
+    e_tag is stale (the caller rolls the transaction back: nothing of it is written)."""
+    dialect = "postgresql" if conn.dialect.name == "postgresql" else "sqlite"
+    for key, text, e_tag, fresh in prepared:
+        values = {"k": key, "d": text, "new": fresh}
+        if e_tag is None or e_tag == ANY_ETAG:
+            conn.execute(_UPSERTS[dialect], values)
+            continue
+        # Under concurrent writers PostgreSQL re-checks the WHERE on the committed row and
+        # SQLite serialises writers, so at most one UPDATE on a given old e_tag matches.
+        matched = conn.execute(_UPDATE_IF, {**values, "old": e_tag}).rowcount
+        if matched == 1:
+            continue
+        # RETURNING, not rowcount: SQLAlchemy reports no rowcount for INSERT (-1 on psycopg).
+        inserted = conn.execute(_INSERTS_NEW[dialect], values).first()
+        if inserted is None:
+            current = conn.execute(_E_TAG, {"k": key}).scalar_one_or_none()
+            raise StaleStateError(key, expected=e_tag, current=current)
+
+
+def write_items(engine: Engine, changes: dict[str, tuple[dict, str | None]]) -> dict[str, str]:
+    """Store each key's data; returns key -> new e_tag.
+
+    e_tag None or "*": unconditional write. Any other e_tag must equal the stored one, else
+    StaleStateError and the whole batch is rolled back. A key that is not stored at all is
+    inserted whatever its e_tag (as botbuilder's MemoryStorage does); if another writer
+    inserts it first, a non-"*" e_tag is stale.
+    """
+    prepared = prepare(changes)
+    if prepared:
+        with engine.begin() as conn:
+            write_prepared(conn, prepared)
     return {key: fresh for key, _text, _e_tag, fresh in prepared}
+
+
+def write_batches(conn: Connection, batches: Sequence[Prepared]) -> None:
+    """Several callers' prepared writes in one transaction (storage.group_commit), in one
+    key order across them all."""
+    write_prepared(conn, sorted(item for prepared in batches for item in prepared))
 
 
 def delete_items(engine: Engine, keys: Iterable[str]) -> None:

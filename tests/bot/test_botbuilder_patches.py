@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from importlib import metadata
 
@@ -106,3 +107,20 @@ def test_importing_botbuilder_leaves_decimal_precision_alone() -> None:
 
     assert decimal.getcontext().prec == decimal.DefaultContext.prec == 28
     assert decimal.Decimal("12345678901234.5").quantize(decimal.Decimal("0.01"))
+
+
+def test_a_reply_with_its_card_already_serialised_is_the_same_json() -> None:
+    """activity_body splices a card's known JSON in: the body reads exactly as the one
+    serialised from scratch, whatever the text holds (also the splice's own mark)."""
+    from bot.botbuilder_patches import _CARD_MARK, activity_body, model_json
+    from cards.help import help_card
+    from dialogs.answers import Answer, reply_activity
+
+    card = help_card("sv")
+    for text in ("Hjälp", f"{_CARD_MARK}0 \u0000 \" \\ ”"):
+        answer = Answer(text, card)
+        activity = reply_activity(answer)
+        assert activity.attachments[0].content_json == answer.card_json()
+        assert json.loads(activity_body(activity)) == json.loads(
+            json.dumps(model_json(activity), ensure_ascii=False))
+        assert json.loads(activity_body(activity))["attachments"][0]["content"] == card

@@ -11,7 +11,7 @@ from botclient import BOT_ID, BOT_NAME, BotClient, Turn, bot_settings, running_b
 from sqlalchemy import func
 from sqlmodel import select
 
-from storage import conversations
+from storage import conversations, organisations
 from storage.db import session
 from storage.models import ConversationRef
 
@@ -28,9 +28,9 @@ async def test_a_known_conversation_is_recorded_once_not_every_turn(
     calls: list[str] = []
     real = conversations.remember
 
-    def counting(connection, info):  # type: ignore[no-untyped-def]
-        calls.append(info.conversation_id)
-        return real(connection, info)
+    def counting(connection, infos):  # type: ignore[no-untyped-def]
+        calls.extend(info.conversation_id for info in infos)
+        return real(connection, infos)
 
     monkeypatch.setattr(conversations, "remember", counting)
     for _ in range(3):
@@ -43,6 +43,9 @@ async def test_a_known_conversation_is_recorded_once_not_every_turn(
     await bot.post(moved)
     assert calls == ["c-memo", "c-other", "c-memo"]
     with session(bot.engine) as s:
+        org = organisations.default(s)  # local mode: the botclient's tenant goes there
+    assert org is not None
+    with session(bot.engine, org.id) as s:  # scoped: row-level security on PostgreSQL
         assert s.exec(select(func.count()).select_from(ConversationRef)).one() == 2
         ref = s.exec(select(ConversationRef).where(
             ConversationRef.conversation_id == "c-memo")).one()
