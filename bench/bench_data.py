@@ -38,8 +38,6 @@ def populate(url: str, assignments: int = 20_000, comments: int = 200_000) -> di
         conn = s.connection()
         unit_ids = [row[0] for row in conn.execute(select(Unit.id)
                                                    .where(Unit.organisation_id == org))]
-        first_id = (conn.execute(select(Assignment.id).order_by(Assignment.id.desc()))
-                    .scalars().first() or 0) + 1
         first_number = (conn.execute(select(Assignment.number)
                                      .where(Assignment.organisation_id == org)
                                      .order_by(Assignment.number.desc()))
@@ -49,7 +47,7 @@ def populate(url: str, assignments: int = 20_000, comments: int = 200_000) -> di
             kind = rng.choice(["Uppdrag", "Nämndinitiativ"])
             title = f"Syntetiskt uppdrag {i}: utreda åtgärd {rng.randint(1, 10**6)}"
             rows.append({
-                "id": first_id + i, "organisation_id": org, "number": first_number + i,
+                "organisation_id": org, "number": first_number + i,
                 "kind": kind, "goal_area": f"{rng.randint(1, 6)}. Mål",
                 "title": title, "unit_id": rng.choice(unit_ids),
                 "due_date": date(2023, 1, 1) + timedelta(days=rng.randint(0, 5 * 365)),
@@ -60,6 +58,11 @@ def populate(url: str, assignments: int = 20_000, comments: int = 200_000) -> di
             })
         for start in range(0, len(rows), BATCH):
             conn.execute(insert(Assignment), rows[start:start + BATCH])
+        # Ids come from the database (other organisations' rows are invisible here under
+        # PostgreSQL's row-level security, so their ids can't be counted on).
+        id_of = dict(conn.execute(select(Assignment.number, Assignment.id)
+                                  .where(Assignment.organisation_id == org,
+                                         Assignment.number >= first_number)).all())
         per = max(1, comments // max(1, assignments))
         batch: list[dict] = []
         made = 0
@@ -68,7 +71,7 @@ def populate(url: str, assignments: int = 20_000, comments: int = 200_000) -> di
                 if made >= comments:
                     break
                 batch.append({
-                    "organisation_id": org, "assignment_id": first_id + i,
+                    "organisation_id": org, "assignment_id": id_of[first_number + i],
                     "text": f"Lägesrapport {j}: arbetet fortgår, avstämning med nämnden ({i}).",
                     "author": "import", "author_id": "", "changes": "",
                     "created_at": datetime(2024, 1, 1, tzinfo=UTC) + timedelta(days=j * 30,
