@@ -1,13 +1,15 @@
 """How well does Läget understand its users? Runs the labelled question corpora
-(tests/understanding/corpus/*.txt) through the bot's HTTP endpoint, exactly as
-tests/understanding/test_corpus.py does, and prints the share of cases answered correctly per
-kind and language.
+(tests/understanding/corpus/*.txt for Norrtälje, corpus/<org>/*.txt for the other demo
+organisations) through the bot's HTTP endpoint, exactly as tests/understanding/test_corpus.py
+does, and prints the share of cases answered correctly per kind and language, one table per
+organisation.
 
-    python bench/understanding.py [--lang sv] [--kind follow_up] [--show-failures]
+    python bench/understanding.py [--org lovisa] [--lang sv] [--kind follow_up] [--show-failures]
 
 The bot runs in-process on a fresh SQLite database with the demo data and today fixed at
-2025-09-15. A case passes when every turn's reply shows what expected.py computes from the
-demo CSV files and nothing it must not.
+2025-09-15; each case is sent from its organisation's tenant. A case passes when every turn's
+reply shows what expected.py computes from that organisation's demo CSV files and nothing it
+must not.
 """
 
 from __future__ import annotations
@@ -27,11 +29,20 @@ for path in (ROOT, ROOT / "tests", ROOT / "tests" / "understanding"):
 
 from botclient import bot_settings, running_bot  # noqa: E402
 from expected import TODAY  # noqa: E402
-from runner import KINDS, LOCALES, CaseResult, accuracy_table, load_cases, run_case  # noqa: E402
+from runner import (  # noqa: E402
+    KINDS,
+    LOCALES,
+    ORGS,
+    CaseResult,
+    accuracy_tables,
+    load_cases,
+    run_case,
+)
 
 
-async def run(langs: list[str], kinds: list[str] | None) -> tuple[list[CaseResult], float]:
-    cases = [c for c in load_cases(langs) if not kinds or c.kind in kinds]
+async def run(langs: list[str], kinds: list[str] | None,
+              orgs: list[str]) -> tuple[list[CaseResult], float]:
+    cases = [c for c in load_cases(langs, orgs) if not kinds or c.kind in kinds]
     with tempfile.TemporaryDirectory(prefix="laget-understanding-") as tmp:
         settings = bot_settings(f"sqlite:///{Path(tmp) / 'laget.db'}",
                                 fixed_today=TODAY.isoformat())
@@ -43,6 +54,8 @@ async def run(langs: list[str], kinds: list[str] | None) -> tuple[list[CaseResul
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--org", action="append", choices=ORGS,
+                        help="only this organisation's corpus (repeatable; default: all)")
     parser.add_argument("--lang", action="append", choices=sorted(LOCALES),
                         help="only this language (repeatable; default: all)")
     parser.add_argument("--kind", action="append", choices=KINDS,
@@ -52,14 +65,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.disable(logging.WARNING)  # the bot logs every turn it did not understand
 
-    results, seconds = asyncio.run(run(args.lang or list(LOCALES), args.kind))
+    results, seconds = asyncio.run(run(args.lang or list(LOCALES), args.kind,
+                                       args.org or list(ORGS)))
     turns = sum(len(r.turns) for r in results)
     if args.show_failures:
         failures = [r for r in results if not r.ok]
         print(f"Failing cases: {len(failures)}\n")
         for result in failures:
             print(result.describe(), end="\n\n")
-    print(accuracy_table(results))
+    print(accuracy_tables(results))
     print(f"\n{len(results)} cases, {turns} turns in {seconds:.1f} s")
     return 0
 

@@ -16,8 +16,21 @@ Label grammar (space-separated, values with spaces quoted: unit="Stab och planer
     detail FILTERS [show=due,unit,comment,status]   exactly one assignment (or nth=N)
     summary | help | units
 
-    FILTERS: unit=U kind=Uppdrag|Nämndinitiativ status=not_started|started|completed|open
-             forecast=on_plan|deviation goal=N overdue due_from=YYYY-MM-DD due_to=YYYY-MM-DD
+  Indicators and yearly budgets (the organisations that have them, corpus/<org>/):
+
+    indicator name=WORDS [show=trend,gender,comparison,target]   exactly one indicator
+                                          (name=: words of its name, from a word start)
+    indicators [name=WORDS] [unit=U] [goal=WORDS] [which=J] [gender]   a set of indicators
+    budget unit=U [year=Y] [line=L]       a unit's yearly budget (the year of today if none)
+    budget_change unit=U line=L from=Y to=Y   one line from one year to another
+    no_forecast unit=U [year=Y]           a forecast asked of a unit that has only a budget
+
+    J: negative|positive|unchanged|below_target|worse (than the comparison value)
+
+    FILTERS: unit=U kind=K (a kind of the organisation's file: Uppdrag, Nämndinitiativ,
+             Nyckelmål) status=not_started|started|completed|not_reported|open
+             forecast=on_plan|deviation|not_reported goal=N overdue
+             due_from=YYYY-MM-DD due_to=YYYY-MM-DD
              title=WORDS nth=N (the N-th item of the previous turn's list)
 
     title= is a case-insensitive substring of the title as printed; for detail it must
@@ -44,6 +57,30 @@ What a reply must show (contains) and must not show (absent):
     summary   the totals per kind and overall (21, 15, 36); units: the seven canonical names;
               help: any reply
 
+    indicator  its name, its latest value (as printed: 9,0, 1 063) and year; show=trend: the
+              judgement word of the language (positiv / positive / myönteinen ...), gender:
+              the latest women's and men's values, comparison / target: that value;
+              absent: the organisation's other indicator names
+    indicators the names of the set (name= words the name has, from a word start; unit= the
+              responsible unit; goal= a substring of its goal; which= the judgement or the
+              comparison; gender= with a women / men split), absent: the others; an empty
+              set: none=True
+    budget    the unit's amount of every line for the year (of line= only, and of every year
+              when year= is not given), "€" for EUR organisations; absent: amounts of the
+              other units that this unit's budget does not have; a year the budget does not
+              have: none=True (and the year named)
+    budget_change  both amounts, the signed change and the change in per cent (one decimal)
+    no_forecast    says there is no forecast (none=True, topic: forecast), and shows the
+              budget of the year (default: today's year)
+
+The organisation: every function takes org= (a folder of storage/demo, default norrtalje),
+the corpus files say it by their folder (corpus/<org>/<lang>.txt; corpus/<lang>.txt is
+Norrtälje's). Rules that are the product's decisions (docs/decisions.md), computed here from
+the printed cells: an indicator's judgement is its latest value's printed Trend, else its
+direction (a later year's printed Prognos, else the change between its last two values)
+through the polarity (Riktning); a value is worse than a target or comparison value when it
+is on the wrong side of it by the polarity.
+
 A title is recognised by its beginning (TITLE_CHARS, cut at a word, no final full stop), so
 that a card may shorten long titles; a title that must be absent is looked for the same way,
 or as printed in full where its beginning is quoted in another assignment's comment. A
@@ -59,14 +96,16 @@ import re
 import shlex
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+DEMO_ROOT = ROOT / "storage" / "demo"
+DEFAULT_ORG = "norrtalje"  # the default organisation; corpus/<lang>.txt talk to it
 # The Norrtälje report: storage/demo/norrtalje/ (storage/demo/ before the demo held several
 # organisations).
-DEMO = next(d for d in (ROOT / "storage" / "demo" / "norrtalje", ROOT / "storage" / "demo")
+DEMO = next(d for d in (DEMO_ROOT / DEFAULT_ORG, DEMO_ROOT)
             if (d / "assignments.csv").exists())
 TODAY = date(2025, 9, 15)  # LAGET_TODAY of the corpus run
 PAGE_SIZE = 30
@@ -97,16 +136,41 @@ TOPIC_WORDS = {
     "deficit": {"sv": ("underskott", "över budget", "överskrid", "negativ"),
                 "en": ("deficit", "over budget", "overspen", "negative", "exceed"),
                 "fi": ("alijää", "ylit", "negatiivi")},
+    "indicators": {"sv": ("nyckeltal", "indikator"),
+                   "en": ("indicator", "key figure", "kpi"),
+                   "fi": ("tunnusluku", "tunnusluv", "mittari", "indikaattor")},
+    "forecast": {"sv": ("prognos",), "en": ("forecast",), "fi": ("ennuste",)},
+    "negative": {"sv": ("negativ", "sämre", "fel håll"),
+                 "en": ("negative", "worse", "wrong way"),
+                 "fi": ("negatiivi", "kieltei", "heikke", "huonone")},
+    "positive": {"sv": ("positiv", "bättre", "rätt håll"),
+                 "en": ("positive", "better", "right way"),
+                 "fi": ("positiivi", "myöntei", "parane")},
+    "unchanged": {"sv": ("oförändr", "bibehåll"), "en": ("unchanged",),
+                  "fi": ("ennallaan", "muuttumat", "ei muutosta")},
+    "below_target": {"sv": ("mål",), "en": ("target",), "fi": ("tavoit",)},
+    "worse": {"sv": ("jämför",), "en": ("compar",), "fi": ("vertail",)},
 }
+# An indicator's judgement in the words of a reply (what the cards print, any case).
+JUDGEMENT_WORD = {
+    "sv": {"positive": "positiv", "negative": "negativ", "unchanged": "oförändrad"},
+    "en": {"positive": "positive", "negative": "negative", "unchanged": "unchanged"},
+    "fi": {"positive": "myönteinen", "negative": "kielteinen", "unchanged": "ei muutosta"},
+}
+JUDGEMENTS = ("negative", "positive", "unchanged", "below_target", "worse")
 # Report wording of status, shown in Swedish replies (sv: show=status).
-STATUS_SV = {"not_started": "Ej påbörjad", "started": "Påbörjad", "completed": "Slutförd"}
+STATUS_SV = {"not_started": "Ej påbörjad", "started": "Påbörjad", "completed": "Slutförd",
+             "not_reported": "Ej rapporterad"}
 
-STATUS_CSV = {"Ej påbörjad": "not_started", "Påbörjad": "started", "Slutförd": "completed"}
-FORECAST_CSV = {"Enligt plan": "on_plan", "Avvikelse från plan": "deviation"}
-KINDS = ("Uppdrag", "Nämndinitiativ")
+STATUS_CSV = {"Ej påbörjad": "not_started", "Påbörjad": "started", "Slutförd": "completed",
+              "Ej rapporterad": "not_reported"}
+FORECAST_CSV = {"Enligt plan": "on_plan", "Avvikelse från plan": "deviation",
+                "": "not_reported"}
+KINDS = ("Uppdrag", "Nämndinitiativ")  # Norrtälje's, in the order the summary counts them
 FILTER_KEYS = {"unit", "kind", "status", "forecast", "goal", "overdue", "due_from", "due_to",
                "title", "page", "nth"}
 SHOW = {"due", "unit", "comment", "status"}
+INDICATOR_SHOW = {"trend", "gender", "comparison", "target"}
 
 
 @dataclass(frozen=True)
@@ -143,6 +207,44 @@ class Finance:
         return self.forecast_year - self.budget_year
 
 
+@dataclass(frozen=True)
+class IndicatorYear:
+    year: int
+    value: str | None  # as printed ("9,0", "1063", "+1,9"); None: no value
+    women: str | None
+    men: str | None
+    target: str | None
+    comparison: str | None
+    trend: str  # the printed judgement (Pos, Neg, Oförändrad, Positivt ...) or ""
+    forecast: str  # the printed direction (Ökande, Minskande, Bibehållen) or ""
+
+
+@dataclass(frozen=True)
+class Indicator:
+    name: str
+    unit: str  # canonical unit name ("" when none)
+    goal: str
+    polarity: str  # higher | lower | neutral
+    years: tuple[IndicatorYear, ...]  # ascending
+
+    @property
+    def with_value(self) -> list[IndicatorYear]:
+        return [y for y in self.years if y.value is not None]
+
+    @property
+    def latest(self) -> IndicatorYear | None:
+        return self.with_value[-1] if self.with_value else None
+
+
+@dataclass(frozen=True)
+class BudgetCell:
+    unit: str
+    line: str
+    year: int
+    scenario: str  # Bokslut | Budget | Ekonomiplan
+    amount: Decimal | None  # None: the cell is empty (missing, not 0)
+
+
 class LabelError(ValueError):
     pass
 
@@ -159,56 +261,137 @@ def _number(text: str) -> Decimal:
     return Decimal(cleaned)
 
 
-def read_demo(name: str) -> list[dict[str, str]]:
-    with open(DEMO / name, encoding="utf-8-sig", newline="") as f:
+def demo_dir(org: str = DEFAULT_ORG) -> Path:
+    if org == DEFAULT_ORG:
+        return DEMO
+    folder = DEMO_ROOT / org
+    if not folder.is_dir():
+        raise LabelError(f"no demo organisation {org!r} (a folder of storage/demo)")
+    return folder
+
+
+def read_demo(name: str, org: str = DEFAULT_ORG) -> list[dict[str, str]]:
+    path = demo_dir(org) / name
+    if not path.is_file():
+        return []
+    with open(path, encoding="utf-8-sig", newline="") as f:
         return list(csv.DictReader(f))
 
 
 @cache
-def finance() -> tuple[Finance, ...]:
+def finance(org: str = DEFAULT_ORG) -> tuple[Finance, ...]:
     return tuple(
         Finance(r["Verksamhet"].strip(), _number(r["Budget helår"]), _number(r["Prognos"]))
-        for r in read_demo("finance.csv")
+        for r in read_demo("finance.csv", org)
     )
 
 
 @cache
-def unit_names() -> tuple[str, ...]:
-    return tuple(f.unit for f in finance())
+def unit_names(org: str = DEFAULT_ORG) -> tuple[str, ...]:
+    """Canonical names: units.csv's, then finance.csv's (Norrtälje has only the latter)."""
+    names = [r["Enhet"].strip() for r in read_demo("units.csv", org)]
+    return tuple(dict.fromkeys(names + [f.unit for f in finance(org)]))
 
 
 @cache
-def _alias_index() -> dict[str, str]:
-    index = {name.casefold(): name for name in unit_names()}
-    for r in read_demo("unit_aliases.csv"):
+def _alias_index(org: str = DEFAULT_ORG) -> dict[str, str]:
+    index = {name.casefold(): name for name in unit_names(org)}
+    for r in read_demo("unit_aliases.csv", org):
         index.setdefault(r["alias"].strip().casefold(), r["unit"].strip())
     return index
 
 
-def canonical_unit(name: str) -> str:
+def canonical_unit(name: str, org: str = DEFAULT_ORG) -> str:
     try:
-        return _alias_index()[name.strip().casefold()]
+        return _alias_index(org)[name.strip().casefold()]
     except KeyError:
-        raise LabelError(f"unknown unit {name!r}") from None
+        raise LabelError(f"unknown unit {name!r} in {org}") from None
+
+
+def _due(text: str) -> date | None:
+    """An ISO date, or a year alone (its last day: Lovisa's key goals are due "2025")."""
+    text = text.strip()
+    if not text:
+        return None
+    if re.fullmatch(r"\d{4}", text):
+        return date(int(text), 12, 31)
+    return date.fromisoformat(text)
+
+
+def _goal_number(text: str) -> int:
+    """"1. LIVSKRAFTIG STAD" → 1; a goal area without a number → 0."""
+    m = re.match(r"\s*(\d+)", text)
+    return int(m[1]) if m else 0
 
 
 @cache
-def assignments() -> tuple[Assignment, ...]:
+def assignments(org: str = DEFAULT_ORG) -> tuple[Assignment, ...]:
     result = []
-    for number, r in enumerate(read_demo("assignments.csv"), 1):
-        due = r["Slutdatum"].strip()
+    for number, r in enumerate(read_demo("assignments.csv", org), 1):
         result.append(Assignment(
             number=number,
             kind=r["Uppdrag/Nämndinitiativ"].strip(),
-            goal=int(r["Målområde"].split(".", 1)[0]),
+            goal=_goal_number(r["Målområde"]),
             title=normalize(r["Titel"]),
-            unit=canonical_unit(r["Ansvarig avdelning"]),
-            due=date.fromisoformat(due) if due else None,
+            unit=canonical_unit(r["Ansvarig avdelning"], org),
+            due=_due(r["Slutdatum"]),
             status=STATUS_CSV[r["Status"].strip()],
             forecast=FORECAST_CSV[r["Prognos för slutförande"].strip()],
             comment=normalize(r["Senaste kommentar"]),
         ))
     return tuple(result)
+
+
+@cache
+def kinds(org: str = DEFAULT_ORG) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(a.kind for a in assignments(org)))
+
+
+def _cell(text: str | None) -> str | None:
+    text = (text or "").strip()
+    return None if text in ("", "-", "–") else text
+
+
+_POLARITY_CSV = {"högre är bättre": "higher", "lägre är bättre": "lower", "": "neutral",
+                 "neutral": "neutral", "higher_better": "higher", "lower_better": "lower"}
+
+
+@cache
+def indicators(org: str = DEFAULT_ORG) -> tuple[Indicator, ...]:
+    """indicators.csv: one row per indicator and year, in file order."""
+    rows: dict[str, list[dict[str, str]]] = {}
+    for r in read_demo("indicators.csv", org):
+        rows.setdefault(normalize(r["Nyckeltal"]), []).append(r)
+    result = []
+    for name, group in rows.items():
+        first = group[0]
+        years = sorted(
+            (IndicatorYear(int(r["År"]), _cell(r["Värde"]), _cell(r.get("Kvinnor")),
+                           _cell(r.get("Män")), _cell(r.get("Målvärde")),
+                           _cell(r.get("Jämförvärde")), (r.get("Trend") or "").strip(),
+                           (r.get("Prognos") or "").strip())
+             for r in group if r["År"].strip()),
+            key=lambda y: y.year)
+        unit = first.get("Ansvarig", "").strip()
+        result.append(Indicator(
+            name=name, unit=canonical_unit(unit, org) if unit else "",
+            goal=normalize(first.get("Mål", "")),
+            polarity=_POLARITY_CSV[first.get("Riktning", "").strip().casefold()],
+            years=tuple(years)))
+    return tuple(result)
+
+
+@cache
+def budget_cells(org: str = DEFAULT_ORG) -> tuple[BudgetCell, ...]:
+    return tuple(
+        BudgetCell(canonical_unit(r["Enhet"], org), r["Rad"].strip(), int(r["År"]),
+                   r["Typ"].strip(), _number(r["Belopp"]) if r["Belopp"].strip() else None)
+        for r in read_demo("budget.csv", org))
+
+
+def currency(org: str = DEFAULT_ORG) -> str:
+    """EUR where the budget is in euros (Lovisa), else SEK (tkr)."""
+    return "EUR" if budget_cells(org) else "SEK"
 
 
 # --- formatting -----------------------------------------------------------------------------
@@ -268,16 +451,42 @@ def comment_key(comment: str) -> str:
 
 
 @cache
-def absent_form(title: str) -> str:
+def absent_form(title: str, org: str = DEFAULT_ORG) -> str:
     """What a reply must not show of a title it should not list: its title_key, unless that
     text occurs in another title or in a comment (a comment may quote a title); then the
     full title as printed, with its final full stop, which the quotes leave out."""
     key = title_key(title).casefold()
-    others = [a.title.casefold() for a in assignments() if a.title != title]
-    comments = [a.comment.casefold() for a in assignments()]
+    others = [a.title.casefold() for a in assignments(org) if a.title != title]
+    comments = [a.comment.casefold() for a in assignments(org)]
     if any(key in text for text in others + comments):
         return normalize(title)
     return title_key(title)
+
+
+@cache
+def absent_indicator(name: str, org: str = DEFAULT_ORG) -> str:
+    """An indicator name a reply must not show: its beginning, or the whole name where the
+    beginning is part of another indicator's name."""
+    key = title_key(name).casefold()
+    if any(key in i.name.casefold() for i in indicators(org) if i.name != name):
+        return name
+    return title_key(name)
+
+
+def format_value(text: str) -> str:
+    """An indicator value as printed, with the thousands spaced: "1063" → "1 063", "9,0"
+    stays "9,0", "+1,9" → "1,9" (a reply may sign it)."""
+    text = text.strip().lstrip("+").replace(" ", "").replace("\xa0", "")
+    sign = "-" if text[:1] in "-\u2212" else ""
+    head, sep, frac = text.lstrip("-\u2212").replace(".", ",").partition(",")
+    return sign + f"{int(head):,}".replace(",", " ") + (sep + frac if sep else "")
+
+
+def format_percent(value: Decimal, lang: str = "sv") -> str:
+    """+8,3 (8.3 in English): a change in per cent, one decimal, rounded half up."""
+    rounded = value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    text = ("+" if rounded > 0 else "-" if rounded < 0 else "") + f"{abs(rounded):.1f}"
+    return text if lang == "en" else text.replace(".", ",")
 
 
 # --- labels ---------------------------------------------------------------------------------
@@ -302,10 +511,12 @@ class Label:
 
 
 VERBS = {"forecast", "finance_rank", "finance_total", "finance_units", "list", "count",
-         "detail", "summary", "help", "units"}
+         "detail", "summary", "help", "units", "indicator", "indicators", "budget",
+         "budget_change", "no_forecast"}
+FLAGS = {"overdue", "gender"}  # keys without a value
 
 
-def parse_label(text: str) -> Label:
+def parse_label(text: str, org: str = DEFAULT_ORG) -> Label:
     try:
         tokens = shlex.split(text)
     except ValueError as exc:
@@ -317,15 +528,15 @@ def parse_label(text: str) -> Label:
         key, sep, value = token.partition("=")
         if key in args:
             raise LabelError(f"{text!r}: {key} twice")
-        if not sep and key != "overdue":
+        if not sep and key not in FLAGS:
             raise LabelError(f"{text!r}: {token!r} is not key=value")
         args[key] = value
     label = Label(tokens[0], args)
-    _validate(label)
+    _validate(label, org)
     return label
 
 
-def _validate(label: Label) -> None:
+def _validate(label: Label, org: str = DEFAULT_ORG) -> None:
     verb, args = label.verb, label.args
     allowed: set[str] = {
         "forecast": {"unit"},
@@ -338,27 +549,44 @@ def _validate(label: Label) -> None:
         "summary": set(),
         "help": set(),
         "units": set(),
+        "indicator": {"name", "show"},
+        "indicators": {"name", "unit", "goal", "which", "gender"},
+        "budget": {"unit", "year", "line"},
+        "budget_change": {"unit", "line", "from", "to"},
+        "no_forecast": {"unit", "year"},
     }[verb]
     if extra := set(args) - allowed:
         raise LabelError(f"{label.text!r}: {sorted(extra)} not allowed with {verb}")
-    if verb == "forecast" and args.get("unit", "") not in unit_names():
-        raise LabelError(f"{label.text!r}: forecast needs a canonical unit=")
-    if "unit" in args and args["unit"] not in unit_names():
-        raise LabelError(f"{label.text!r}: {args['unit']!r} is not a canonical unit name")
+    if verb == "forecast" and args.get("unit", "") not in {f.unit for f in finance(org)}:
+        raise LabelError(f"{label.text!r}: forecast needs a canonical unit= with figures")
+    if "unit" in args and args["unit"] not in unit_names(org):
+        raise LabelError(f"{label.text!r}: {args['unit']!r} is not a canonical unit name "
+                         f"in {org}")
+    for key in {"budget": ("unit",), "budget_change": ("unit", "line", "from", "to"),
+                "no_forecast": ("unit",), "indicator": ("name",)}.get(verb, ()):
+        if not args.get(key):
+            raise LabelError(f"{label.text!r}: {verb} needs {key}=")
     if verb == "finance_rank" and args.get("by") not in {"surplus", "deficit", "budget",
                                                          "forecast"}:
         raise LabelError(f"{label.text!r}: by= must be surplus|deficit|budget|forecast")
     if verb == "finance_units" and args.get("which") not in {"deficit", "surplus", "balanced"}:
         raise LabelError(f"{label.text!r}: which= must be deficit|surplus|balanced")
+    indicator_verb = verb in ("indicator", "indicators")
     checks = {
-        "kind": lambda v: v in KINDS,
-        "status": lambda v: v in {"not_started", "started", "completed", "open"},
-        "forecast": lambda v: v in {"on_plan", "deviation"},
-        "goal": str.isdigit, "page": str.isdigit, "nth": str.isdigit, "n": str.isdigit,
-        "overdue": lambda v: v == "",
+        "kind": lambda v: v in kinds(org),
+        "status": lambda v: v in {"not_started", "started", "completed", "not_reported",
+                                  "open"},
+        "forecast": lambda v: v in {"on_plan", "deviation", "not_reported"},
+        "goal": bool if indicator_verb else str.isdigit,
+        "page": str.isdigit, "nth": str.isdigit, "n": str.isdigit,
+        "overdue": lambda v: v == "", "gender": lambda v: v == "",
         "due_from": _is_date, "due_to": _is_date,
-        "title": bool,
-        "show": lambda v: bool(v) and set(v.split(",")) <= SHOW,
+        "title": bool, "name": bool,
+        "show": lambda v: bool(v) and set(v.split(",")) <= (INDICATOR_SHOW if indicator_verb
+                                                           else SHOW),
+        "which": lambda v: v in JUDGEMENTS or not indicator_verb,
+        "year": str.isdigit, "from": str.isdigit, "to": str.isdigit,
+        "line": lambda v: v in {c.line for c in budget_cells(org)},
     }
     for key, value in args.items():
         check = checks.get(key)
@@ -397,27 +625,29 @@ def matches(item: Assignment, args: dict[str, str], today: date = TODAY) -> bool
     return "title" not in args or args["title"].casefold() in item.title.casefold()
 
 
-def select(args: dict[str, str], title_order=sv_sort_key) -> list[Assignment]:  # type: ignore[no-untyped-def]
-    found = [a for a in assignments() if matches(a, args)]
+def select(args: dict[str, str], title_order=sv_sort_key,  # type: ignore[no-untyped-def]
+           org: str = DEFAULT_ORG) -> list[Assignment]:
+    found = [a for a in assignments(org) if matches(a, args)]
     return sorted(found, key=lambda a: list_order(a, title_order))
 
 
-def page_of(args: dict[str, str], title_order=sv_sort_key) -> list[Assignment]:  # type: ignore[no-untyped-def]
+def page_of(args: dict[str, str], title_order=sv_sort_key,  # type: ignore[no-untyped-def]
+            org: str = DEFAULT_ORG) -> list[Assignment]:
     page = int(args.get("page") or 1)
-    return select(args, title_order)[PAGE_SIZE * (page - 1): PAGE_SIZE * page]
+    return select(args, title_order, org)[PAGE_SIZE * (page - 1): PAGE_SIZE * page]
 
 
-def resolve_one(label: Label, previous: str | None,
-                title_order=sv_sort_key) -> Assignment:  # type: ignore[no-untyped-def]
+def resolve_one(label: Label, previous: str | None,  # type: ignore[no-untyped-def]
+                title_order=sv_sort_key, org: str = DEFAULT_ORG) -> Assignment:
     """The one assignment a detail label means."""
     args = label.args
     if "nth" in args:
         if not previous:
             raise LabelError(f"{label.text!r}: nth= needs the previous turn's label")
-        before = parse_label(previous)
+        before = parse_label(previous, org)
         if before.verb != "list":
             raise LabelError(f"{label.text!r}: the previous turn {previous!r} is not a list")
-        shown = page_of(before.args, title_order)
+        shown = page_of(before.args, title_order, org)
         n = int(args["nth"])
         if not 1 <= n <= len(shown):
             raise LabelError(f"{label.text!r}: the previous list has {len(shown)} items")
@@ -425,7 +655,7 @@ def resolve_one(label: Label, previous: str | None,
     filters = {k: v for k, v in args.items() if k != "show"}
     if not filters:
         raise LabelError(f"{label.text!r}: detail needs filters or nth=")
-    found = select(filters, title_order)
+    found = select(filters, title_order, org)
     if len(found) != 1:
         raise LabelError(f"{label.text!r}: matches {len(found)} assignments, not one")
     return found[0]
@@ -434,61 +664,70 @@ def resolve_one(label: Label, previous: str | None,
 # --- expectations -----------------------------------------------------------------------------
 
 
-def expected(label: str, lang: str, previous: str | None = None) -> Expectation:
+def expected(label: str, lang: str, previous: str | None = None,
+             org: str = DEFAULT_ORG) -> Expectation:
     """What a reply to a question with this label must (not) contain, in language lang
-    (sv, en, fi). previous: the label of the previous turn of the conversation, for nth=."""
+    (sv, en, fi), from organisation org. previous: the label of the previous turn of the
+    conversation, for nth=."""
     if lang not in NONE_WORDS:
         raise LabelError(f"unknown language {lang!r}")
-    parsed = parse_label(label)
+    parsed = parse_label(label, org)
     verb, args = parsed.verb, parsed.args
+    if verb in ("indicator", "indicators"):
+        return _indicator(args, lang, org) if verb == "indicator" else \
+            _indicator_set(args, lang, org)
+    if verb in ("budget", "budget_change", "no_forecast"):
+        return _budget(verb, args, lang, org)
     if verb == "forecast":
-        return _forecast(args["unit"])
+        return _forecast(args["unit"], org)
     if verb == "finance_rank":
-        return _rank(args["by"], int(args.get("n") or 1), lang)
+        return _rank(args["by"], int(args.get("n") or 1), lang, org)
     if verb == "finance_total":
-        rows = finance()
+        rows = finance(org)
         budget = sum((f.budget_year for f in rows), Decimal(0))
         forecast = sum((f.forecast_year for f in rows), Decimal(0))
         return Expectation([format_number(budget), format_number(forecast),
                             format_signed(forecast - budget)])
     if verb == "finance_units":
-        return _finance_units(args["which"], lang)
+        return _finance_units(args["which"], lang, org)
     if verb == "list":
-        shown = page_of(args)
-        hidden = [absent_form(a.title) for a in assignments() if not matches(a, args)]
+        shown = page_of(args, org=org)
+        hidden = [absent_form(a.title, org) for a in assignments(org) if not matches(a, args)]
         return Expectation([title_key(a.title) for a in shown], hidden, none=not shown,
-                           topics=[] if shown else _topics(args, lang))
+                           topics=[] if shown else _topics(args, lang, org))
     if verb == "count":
-        n = len(select(args))
+        n = len(select(args, org=org))
         return Expectation([str(n)] if n else [], [], none=n == 0, zero_ok=n == 0,
-                           topics=[] if n else _topics(args, lang))
+                           topics=[] if n else _topics(args, lang, org))
     if verb == "detail":
-        return _detail(resolve_one(parsed, previous), args.get("show", "due"), lang)
+        return _detail(resolve_one(parsed, previous, org=org), args.get("show", "due"), lang,
+                       org)
     if verb == "summary":
-        kinds = [sum(1 for a in assignments() if a.kind == k) for k in KINDS]
-        return Expectation([str(n) for n in kinds] + [str(sum(kinds))])
+        counts = [sum(1 for a in assignments(org) if a.kind == k)
+                  for k in (KINDS if org == DEFAULT_ORG else kinds(org))]
+        return Expectation([str(n) for n in counts] + [str(sum(counts))])
     if verb == "units":
-        return Expectation(list(unit_names()))
+        return Expectation(list(unit_names(org)))
     return Expectation()  # help: any non-empty reply
 
 
-def _forecast(unit: str) -> Expectation:
-    row = next(f for f in finance() if f.unit == unit)
+def _forecast(unit: str, org: str = DEFAULT_ORG) -> Expectation:
+    row = next(f for f in finance(org) if f.unit == unit)
     own = [format_number(row.budget_year), format_number(row.forecast_year),
            format_signed(row.deviation)]
-    others = sorted({format_number(f.forecast_year) for f in finance()
+    others = sorted({format_number(f.forecast_year) for f in finance(org)
                      if f.unit != unit and format_number(f.forecast_year) not in own})
     return Expectation(own, others)
 
 
-def _topics(args: dict[str, str], lang: str) -> list[list[str]]:
+def _topics(args: dict[str, str], lang: str, org: str = DEFAULT_ORG) -> list[list[str]]:
     """What an empty list or a zero count must name: the unit asked about, that items are
     overdue or due, that there are no more pages; else that there are no assignments."""
     if int(args.get("page") or 1) > 1:
         return [list(TOPIC_WORDS["more"][lang])]
     groups = []
     if "unit" in args:
-        groups.append(sorted(unit_and_aliases(args["unit"])))
+        groups.append(sorted(unit_and_aliases(args["unit"], org)))
     if "overdue" in args:
         groups.append(list(TOPIC_WORDS["overdue"][lang]))
     elif "due_from" in args or "due_to" in args:
@@ -496,13 +735,13 @@ def _topics(args: dict[str, str], lang: str) -> list[list[str]]:
     return groups or [list(TOPIC_WORDS["assignments"][lang])]
 
 
-def unit_and_aliases(unit: str) -> set[str]:
-    return {unit} | {r["alias"].strip() for r in read_demo("unit_aliases.csv")
+def unit_and_aliases(unit: str, org: str = DEFAULT_ORG) -> set[str]:
+    return {unit} | {r["alias"].strip() for r in read_demo("unit_aliases.csv", org)
                      if r["unit"].strip() == unit}
 
 
-def _rank(by: str, n: int, lang: str) -> Expectation:
-    rows = list(finance())
+def _rank(by: str, n: int, lang: str, org: str = DEFAULT_ORG) -> Expectation:
+    rows = list(finance(org))
     if by == "surplus":
         ranked = sorted((f for f in rows if f.deviation > 0), key=lambda f: -f.deviation)
         figure = [format_signed(f.deviation) for f in ranked]
@@ -525,19 +764,19 @@ def _rank(by: str, n: int, lang: str) -> Expectation:
     return Expectation(contains)
 
 
-def _finance_units(which: str, lang: str) -> Expectation:
+def _finance_units(which: str, lang: str, org: str = DEFAULT_ORG) -> Expectation:
     test = {"deficit": lambda d: d < 0, "surplus": lambda d: d > 0,
             "balanced": lambda d: d == 0}[which]
-    inside = [f.unit for f in finance() if test(f.deviation)]
+    inside = [f.unit for f in finance(org) if test(f.deviation)]
     if not inside:
-        deficits = [format_signed(f.deviation) for f in finance() if f.deviation < 0]
+        deficits = [format_signed(f.deviation) for f in finance(org) if f.deviation < 0]
         return Expectation([], deficits, none=True,
                            topics=[list(TOPIC_WORDS[which][lang])])
-    outside = [f.unit for f in finance() if f.unit not in inside]
+    outside = [f.unit for f in finance(org) if f.unit not in inside]
     return Expectation(inside, outside)
 
 
-def _detail(item: Assignment, show: str, lang: str) -> Expectation:
+def _detail(item: Assignment, show: str, lang: str, org: str = DEFAULT_ORG) -> Expectation:
     contains = [title_key(item.title)]
     wanted = show.split(",")
     if "due" in wanted and item.due:
@@ -548,13 +787,182 @@ def _detail(item: Assignment, show: str, lang: str) -> Expectation:
         contains.append(comment_key(item.comment))
     if "status" in wanted and lang == "sv":
         contains.append(STATUS_SV[item.status])
-    others = [absent_form(a.title) for a in assignments() if a.number != item.number]
+    others = [absent_form(a.title, org) for a in assignments(org) if a.number != item.number]
     return Expectation(contains, others)
 
 
-def matching_titles(label: str) -> list[str]:
+def matching_titles(label: str, org: str = DEFAULT_ORG) -> list[str]:
     """The full titles a list/count label selects, for tests and the bench's output."""
-    return [a.title for a in select(parse_label(label).args)]
+    return [a.title for a in select(parse_label(label, org).args, org=org)]
+
+
+# --- indicators -------------------------------------------------------------------------
+
+
+def _is_better(value: str, other: str, polarity: str) -> bool | None:
+    a, b = _number(value), _number(other)
+    if polarity == "neutral" or a == b:
+        return None
+    return a > b if polarity == "higher" else a < b
+
+
+def _direction(i: Indicator) -> str | None:
+    """increasing | decreasing | unchanged: a printed forecast after the latest value, else
+    the change between the last two values."""
+    now = i.latest
+    ahead = [y for y in i.years if y.value is None and y.forecast
+             and (now is None or y.year > now.year)]
+    if ahead:
+        word = ahead[-1].forecast.casefold()
+        return ("increasing" if word.startswith("ök") else
+                "decreasing" if word.startswith("minsk") else "unchanged")
+    if len(i.with_value) < 2:
+        return None
+    before, after = (_number(y.value or "") for y in i.with_value[-2:])
+    return "increasing" if after > before else "decreasing" if after < before else "unchanged"
+
+
+def judgement(i: Indicator) -> str | None:
+    """positive | negative | unchanged | None (nothing tells, or a neutral indicator)."""
+    now = i.latest
+    if now is not None and now.trend:
+        word = now.trend.casefold()
+        return ("positive" if word.startswith("pos") else
+                "negative" if word.startswith("neg") else "unchanged")
+    direction = _direction(i)
+    if direction is None or (direction != "unchanged" and i.polarity == "neutral"):
+        return None
+    if direction == "unchanged":
+        return "unchanged"
+    return "positive" if (direction == "increasing") == (i.polarity == "higher") \
+        else "negative"
+
+
+def below_target(i: Indicator) -> bool:
+    now = i.latest
+    return bool(now and now.value and now.target
+                and _is_better(now.value, now.target, i.polarity) is False)
+
+
+def worse_than_comparison(i: Indicator) -> bool:
+    now = i.latest
+    return bool(now and now.value and now.comparison
+                and _is_better(now.value, now.comparison, i.polarity) is False)
+
+
+def has_gender(i: Indicator) -> bool:
+    return any(y.women or y.men for y in i.years)
+
+
+def indicator_matches(i: Indicator, args: dict[str, str], org: str = DEFAULT_ORG) -> bool:
+    if "name" in args and not re.search(rf"(?<!\w){re.escape(args['name'])}", i.name,
+                                        re.IGNORECASE):
+        return False
+    if "unit" in args and i.unit != args["unit"]:
+        return False
+    if "goal" in args and args["goal"].casefold() not in i.goal.casefold():
+        return False
+    if "gender" in args and not has_gender(i):
+        return False
+    which = args.get("which")
+    if which == "below_target":
+        return below_target(i)
+    if which == "worse":
+        return worse_than_comparison(i)
+    return which is None or judgement(i) == which
+
+
+def select_indicators(args: dict[str, str], org: str = DEFAULT_ORG) -> list[Indicator]:
+    return [i for i in indicators(org) if indicator_matches(i, args, org)]
+
+
+def _indicator(args: dict[str, str], lang: str, org: str) -> Expectation:
+    found = select_indicators({"name": args["name"]}, org)
+    if len(found) != 1:
+        raise LabelError(f"indicator name={args['name']!r}: {len(found)} indicators in {org}")
+    i = found[0]
+    contains = [title_key(i.name)]
+    now = i.latest
+    if now is not None:
+        contains += [format_value(now.value or ""), str(now.year)]
+    wanted = set(args.get("show", "").split(","))
+    if "trend" in wanted:
+        found_judgement = judgement(i)
+        if found_judgement is None:
+            raise LabelError(f"indicator {i.name!r}: nothing tells its trend")
+        contains.append(JUDGEMENT_WORD[lang][found_judgement])
+    if "gender" in wanted:
+        if now is None or not (now.women and now.men):
+            raise LabelError(f"indicator {i.name!r}: no women/men values in its latest year")
+        contains += [format_value(now.women), format_value(now.men)]
+    for key, attr in (("comparison", "comparison"), ("target", "target")):
+        if key in wanted:
+            value = getattr(now, attr) if now else None
+            if not value:
+                raise LabelError(f"indicator {i.name!r}: no {key} value")
+            contains.append(format_value(value))
+    others = [absent_indicator(o.name, org) for o in indicators(org) if o.name != i.name]
+    return Expectation(contains, others)
+
+
+def _indicator_set(args: dict[str, str], lang: str, org: str) -> Expectation:
+    inside = select_indicators(args, org)
+    names = {i.name for i in inside}
+    outside = [absent_indicator(o.name, org) for o in indicators(org) if o.name not in names]
+    if not inside:
+        topics = [list(TOPIC_WORDS["indicators"][lang])]
+        if args.get("which"):
+            topics.append(list(TOPIC_WORDS[args["which"]][lang]))
+        return Expectation([], outside, none=True, topics=topics)
+    return Expectation([title_key(i.name) for i in inside], outside)
+
+
+# --- yearly budgets ---------------------------------------------------------------------
+
+
+def budget_amount(unit: str, line: str, year: int, org: str) -> Decimal | None:
+    for c in budget_cells(org):
+        if (c.unit, c.line, c.year) == (unit, line, year):
+            return c.amount
+    raise LabelError(f"{unit}'s budget has no cell {line!r} {year} in {org}")
+
+
+def _budget(verb: str, args: dict[str, str], lang: str, org: str) -> Expectation:
+    unit = args["unit"]
+    own = [c for c in budget_cells(org) if c.unit == unit]
+    if not own:
+        raise LabelError(f"{unit} has no budget in {org}")
+    money = ["€"] if currency(org) == "EUR" else []
+    own_amounts = {format_number(c.amount) for c in own if c.amount is not None}
+    others = sorted({format_number(c.amount) for c in budget_cells(org)
+                     if c.unit != unit and c.amount is not None and abs(c.amount) >= 1000}
+                    - own_amounts)
+    if verb == "budget_change":
+        line, start, end = args["line"], int(args["from"]), int(args["to"])
+        a, b = budget_amount(unit, line, start, org), budget_amount(unit, line, end, org)
+        if a is None or b is None:
+            raise LabelError(f"{unit} {line}: no amount for {start if a is None else end}")
+        contains = [line, format_number(a), format_number(b), format_signed(b - a), *money]
+        if a:
+            contains.append(format_percent((b - a) / a * 100, lang))
+        return Expectation(contains, others)
+    years = sorted({c.year for c in own})
+    year = int(args["year"]) if "year" in args else None
+    if verb == "no_forecast" or ("line" not in args and year is None):
+        year = year or (TODAY.year if TODAY.year in years else years[-1])
+    if year is not None and year not in years:  # the reply must say there is none for it
+        return Expectation([], others, none=True, topics=[[str(year)]])
+    cells = [c for c in own if (year is None or c.year == year)
+             and ("line" not in args or c.line == args["line"])]
+    if "line" in args and not cells:
+        raise LabelError(f"{unit}'s budget has no line {args['line']!r}")
+    contains = ([args["line"]] if "line" in args else []) + \
+        [str(year)] * (year is not None) + \
+        list(dict.fromkeys(format_number(c.amount) for c in cells if c.amount is not None))
+    if verb == "no_forecast":
+        return Expectation([unit, *contains, *money], others, none=True,
+                           topics=[list(TOPIC_WORDS["forecast"][lang])])
+    return Expectation(contains + money, others)
 
 
 def word_start_pattern(words: list[str] | tuple[str, ...]) -> re.Pattern[str]:

@@ -2,6 +2,10 @@
 checks each reply against expected.py. Shared by test_corpus.py and bench/understanding.py.
 
 A corpus line:  KIND | QUESTION [>> FOLLOW-UP ...] | LABEL [>> LABEL ...]
+A corpus file talks to one organisation: corpus/<lang>.txt to the default one (Norrtälje),
+corpus/<org>/<lang>.txt to the demo organisation of that folder of storage/demo (lovisa,
+lerum, nykoping …); every turn is sent from that organisation's tenant
+(channelData.tenant.id, as Teams sends it) and its labels are computed from its CSV files.
 Each case runs in a conversation of its own; each turn's reply (its text and every string of
 its cards) must contain every `contains` string, no `absent` string, no traceback, and, when
 the answer is empty, a word saying so and a word naming what there is none of (the unit
@@ -24,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from expected import (
+    DEFAULT_ORG,
     Expectation,
     LabelError,
     expected,
@@ -34,8 +39,27 @@ from expected import (
 
 CORPUS_DIR = Path(__file__).resolve().parent / "corpus"
 LOCALES = {"sv": "sv-SE", "en": "en-US", "fi": "fi-FI"}
+# What Teams sends where another locale is the usual one (Swedish speakers in Finland).
+ORG_LOCALES = {"lovisa": {"sv": "sv-FI"}}
 KINDS = ("forecast", "unit_names", "cross_unit", "filter", "time", "assignment", "count",
-         "follow_up", "messy", "summary", "help", "units")
+         "follow_up", "messy", "summary", "help", "units",
+         # indicators: one by (words of) its name; a unit's or a goal's; which are developing
+         # negatively / positively, below target, worse than comparable municipalities;
+         # women and men
+         "indicator", "indicator_set", "judgement", "gender",
+         # yearly budgets: a unit's budget (a year, a line), a line's change between years,
+         # a forecast asked of a unit that has only a budget; key goals (assignments)
+         "budget", "budget_line", "budget_change", "no_forecast", "key_goals")
+
+
+def _tenants() -> dict[str, str]:
+    from storage.demo import DEMO_ORGANISATIONS
+
+    return {demo.folder: demo.tenant for demo in DEMO_ORGANISATIONS}
+
+
+TENANTS = _tenants()
+ORGS = tuple(TENANTS)  # the demo folders, the default organisation first
 
 
 @dataclass(frozen=True)
@@ -45,17 +69,28 @@ class Case:
     line: int
     questions: tuple[str, ...]
     labels: tuple[str, ...]
+    org: str = DEFAULT_ORG
 
     @property
     def id(self) -> str:
-        return f"{self.lang}-{self.kind}-{self.line}"
+        head = "" if self.org == DEFAULT_ORG else f"{self.org}-"
+        return f"{head}{self.lang}-{self.kind}-{self.line}"
+
+    @property
+    def file(self) -> str:
+        return f"{self.lang}.txt" if self.org == DEFAULT_ORG else f"{self.org}/{self.lang}.txt"
+
+    @property
+    def locale(self) -> str:
+        return ORG_LOCALES.get(self.org, {}).get(self.lang, LOCALES[self.lang])
 
 
 class CorpusError(ValueError):
     pass
 
 
-def parse_corpus(text: str, lang: str) -> list[Case]:
+def parse_corpus(text: str, lang: str, org: str = DEFAULT_ORG) -> list[Case]:
+    where = lang if org == DEFAULT_ORG else f"{org}/{lang}"
     cases = []
     for number, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()
@@ -63,34 +98,46 @@ def parse_corpus(text: str, lang: str) -> list[Case]:
             continue
         parts = [p.strip() for p in line.split("|")]
         if len(parts) != 3:
-            raise CorpusError(f"{lang}:{number}: expected KIND | QUESTION | LABEL: {raw!r}")
+            raise CorpusError(f"{where}:{number}: expected KIND | QUESTION | LABEL: {raw!r}")
         kind, question, label = parts
         if kind not in KINDS:
-            raise CorpusError(f"{lang}:{number}: unknown kind {kind!r}")
+            raise CorpusError(f"{where}:{number}: unknown kind {kind!r}")
         questions = tuple(q.strip() for q in question.split(">>"))
         labels = tuple(lab.strip() for lab in label.split(">>"))
         if len(questions) != len(labels) or not all(questions) or not all(labels):
-            raise CorpusError(f"{lang}:{number}: {len(questions)} questions, "
+            raise CorpusError(f"{where}:{number}: {len(questions)} questions, "
                               f"{len(labels)} labels")
         if kind == "follow_up" and len(questions) < 2:
-            raise CorpusError(f"{lang}:{number}: a follow_up case needs two turns or more")
+            raise CorpusError(f"{where}:{number}: a follow_up case needs two turns or more")
         previous = None
         for lab in labels:
             try:
-                parse_label(lab)
-                expected(lab, lang, previous)
+                parse_label(lab, org)
+                expected(lab, lang, previous, org)
             except LabelError as exc:
-                raise CorpusError(f"{lang}:{number}: {exc}") from None
+                raise CorpusError(f"{where}:{number}: {exc}") from None
             previous = lab
-        cases.append(Case(lang, kind, number, questions, labels))
+        cases.append(Case(lang, kind, number, questions, labels, org))
     return cases
 
 
-def load_cases(langs: Iterable[str] = tuple(LOCALES)) -> list[Case]:
+def corpus_path(org: str, lang: str) -> Path:
+    return CORPUS_DIR / (f"{lang}.txt" if org == DEFAULT_ORG else f"{org}/{lang}.txt")
+
+
+def load_cases(langs: Iterable[str] = tuple(LOCALES),
+               orgs: Iterable[str] = ORGS) -> list[Case]:
+    """Every case of the given languages and organisations; an organisation without a
+    corpus (a folder with no file of the language) has none."""
     cases: list[Case] = []
-    for lang in langs:
-        path = CORPUS_DIR / f"{lang}.txt"
-        cases += parse_corpus(path.read_text(encoding="utf-8"), lang)
+    langs = tuple(langs)
+    for org in orgs:
+        if org not in TENANTS:
+            raise CorpusError(f"no demo organisation {org!r}: {', '.join(TENANTS)}")
+        for lang in langs:
+            path = corpus_path(org, lang)
+            if path.is_file():
+                cases += parse_corpus(path.read_text(encoding="utf-8"), lang, org)
     return cases
 
 
@@ -241,25 +288,37 @@ class CaseResult:
         return all(t.ok for t in self.turns) and len(self.turns) == len(self.case.questions)
 
     def describe(self) -> str:
-        head = f"{self.case.id} ({self.case.lang}.txt line {self.case.line})"
+        head = f"{self.case.id} ({self.case.file} line {self.case.line})"
         return "\n".join([head] + [t.describe() if not t.ok else f"  Q: {t.question}  (ok)"
                                     for t in self.turns])
 
 
 async def run_case(client: Any, case: Case) -> CaseResult:
-    """Every turn of the case in a new conversation (and as a user of its own)."""
+    """Every turn of the case in a new conversation (and as a user of its own), from the
+    tenant of the case's organisation."""
     conversation_id = f"corpus-{case.id}"
     turns = []
     previous: str | None = None
     for question, label in zip(case.questions, case.labels, strict=True):
         turn = await client.say(question, conversation_id=conversation_id,
-                                locale=LOCALES[case.lang], user_id=f"29:corpus-{case.id}",
-                                user_name="Corpus Användare")
-        expectation = expected(label, case.lang, previous)
+                                locale=case.locale, user_id=f"29:corpus-{case.id}",
+                                user_name="Corpus Användare",
+                                channelData={"tenant": {"id": TENANTS[case.org]}})
+        expectation = expected(label, case.lang, previous, case.org)
         turns.append(check_reply(question, label, reply_text(turn.replies), expectation,
                                  case.lang, turn.status))
         previous = label
     return CaseResult(case, turns)
+
+
+def accuracy_tables(results: list[CaseResult]) -> str:
+    """One accuracy table per organisation that has results, each under its name."""
+    parts = []
+    for org in ORGS:
+        rows = [r for r in results if r.case.org == org]
+        if rows:
+            parts.append(f"{org}\n{accuracy_table(rows)}")
+    return "\n\n".join(parts)
 
 
 def accuracy_table(results: list[CaseResult]) -> str:

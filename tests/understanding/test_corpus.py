@@ -1,7 +1,9 @@
-"""The labelled question corpora (corpus/sv.txt, en.txt, fi.txt) through the bot's real HTTP
-endpoint: one test per case, named language-kind-line, on the demo data with today fixed at
-2025-09-15. The corpora measure the language understanding: run bench/understanding.py for
-the accuracy per kind and language."""
+"""The labelled question corpora through the bot's real HTTP endpoint: corpus/sv.txt, en.txt,
+fi.txt (Norrtälje, the default organisation; tests named language-kind-line) and
+corpus/<org>/*.txt (another demo organisation, sent from its tenant; named
+org-language-kind-line), one test per case, on the demo data with today fixed at 2025-09-15.
+The corpora measure the language understanding: run bench/understanding.py for the accuracy
+per kind, language and organisation."""
 
 from __future__ import annotations
 
@@ -38,7 +40,16 @@ async def corpus_bot(sqlite_template: Path,
         yield client
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+# Cases known to fail, with the reason (strict: a pass is reported, so the entry goes).
+XFAIL: dict[str, str] = {}
+
+
+def _param(case: Case) -> Any:
+    marks = [pytest.mark.xfail(reason=XFAIL[case.id], strict=True)] if case.id in XFAIL else []
+    return pytest.param(case, id=case.id, marks=marks)
+
+
+@pytest.mark.parametrize("case", [_param(c) for c in CASES])
 async def test_case(corpus_bot: BotClient, case: Case) -> None:
     result = await run_case(corpus_bot, case)
     if not result.ok:

@@ -218,7 +218,8 @@ CASES = load_cases()
 
 
 def test_corpora_are_big_enough() -> None:
-    per_lang = {lang: [c for c in CASES if c.lang == lang] for lang in ("sv", "en", "fi")}
+    norrtalje = [c for c in CASES if c.org == "norrtalje"]
+    per_lang = {lang: [c for c in norrtalje if c.lang == lang] for lang in ("sv", "en", "fi")}
     assert len(per_lang["sv"]) >= 230 and len(per_lang["en"]) >= 230
     assert len(per_lang["fi"]) >= 110
     for lang, minimum in (("sv", 30), ("en", 30), ("fi", 12)):
@@ -231,38 +232,39 @@ def test_list_positions_do_not_depend_on_how_titles_sort() -> None:
     for case in CASES:
         previous = None
         for label in case.labels:
-            parsed = parse_label(label)
+            parsed = parse_label(label, case.org)
             if parsed.verb == "list" and "page" in parsed.args:
-                assert page_of(parsed.args) == page_of(parsed.args, str), case.id
+                assert page_of(parsed.args, org=case.org) == \
+                    page_of(parsed.args, str, case.org), case.id
             if parsed.verb == "detail" and "nth" in parsed.args:
-                assert resolve_one(parsed, previous) == resolve_one(parsed, previous, str), \
-                    case.id
+                assert resolve_one(parsed, previous, org=case.org) == \
+                    resolve_one(parsed, previous, str, case.org), case.id
             previous = label
 
 
 def test_no_question_is_asked_twice_in_a_language() -> None:
-    seen: dict[tuple[str, str], str] = {}
+    seen: dict[tuple[str, str, str], str] = {}
     for case in CASES:
-        key = (case.lang, " >> ".join(q.casefold() for q in case.questions))
+        key = (case.org, case.lang, " >> ".join(q.casefold() for q in case.questions))
         assert key not in seen or case.kind == "summary", (case.id, seen.get(key))
         seen[key] = case.id
 
 
-def _ideal_reply(label: str, lang: str, previous: str | None) -> str:
+def _ideal_reply(label: str, lang: str, previous: str | None, org: str = "norrtalje") -> str:
     """A reply showing everything the label asks for, the way a generous bot would: full
     titles with their unit, due date, status and whole latest comment; a unit's figures with
     its period figures and comment as printed in finance.csv."""
-    parsed = parse_label(label)
-    e = expected(label, lang, previous)
+    parsed = parse_label(label, org)
+    e = expected(label, lang, previous, org)
     if e.none:
         words = [group[0] for group in e.topics]
         none = {"sv": "Inga", "en": "No", "fi": "Ei"}[lang]
-        return f"{none} {' '.join(words)}."
+        return "\n".join([f"{none} {' '.join(words)}.", *e.contains])
     if parsed.verb in ("list", "detail"):
         if parsed.verb == "list":
-            items = page_of(parsed.args)
+            items = page_of(parsed.args, org=org)
         else:
-            items = [resolve_one(parsed, previous)]
+            items = [resolve_one(parsed, previous, org=org)]
         return "\n".join(
             f"{a.title}\n{a.unit} · {a.due} · {a.status} · {a.forecast}\n{a.comment}"
             for a in items) + "\n" + "\n".join(e.contains)
@@ -279,8 +281,108 @@ def test_an_ideal_reply_passes_every_label() -> None:
     for case in CASES:
         previous = None
         for question, label in zip(case.questions, case.labels, strict=True):
-            reply = _ideal_reply(label, case.lang, previous)
-            result = check_reply(question, label, reply, expected(label, case.lang, previous),
-                                 case.lang)
+            reply = _ideal_reply(label, case.lang, previous, case.org)
+            result = check_reply(question, label, reply,
+                                 expected(label, case.lang, previous, case.org), case.lang)
             assert result.ok, (case.id, result.describe())
             previous = label
+
+
+def test_the_other_organisations_corpora_are_big_enough() -> None:
+    """Issue 15: at least 60 indicator questions (Lerum's and Nyköping's), in every language;
+    issue 14: at least 40 Finnish questions about Lovisa, 15 Swedish and 15 English."""
+    indicators = [c for c in CASES if c.org in ("lerum", "nykoping")]
+    assert len(indicators) >= 60
+    for lang in ("sv", "en", "fi"):
+        assert sum(c.lang == lang for c in indicators) >= 10, lang
+    lovisa = [c for c in CASES if c.org == "lovisa"]
+    for lang, minimum in (("fi", 40), ("sv", 15), ("en", 15)):
+        assert sum(c.lang == lang for c in lovisa) >= minimum, lang
+
+
+def test_an_indicator_by_its_printed_figures() -> None:
+    # Nyköping, Sjukfrånvaro totalt bland kommunens anställda (%): 2023 9,1, Trend Pos.
+    e = expected("indicator name=Sjukfrånvaro show=trend", "fi", org="nykoping")
+    assert e.contains == ["Sjukfrånvaro totalt bland kommunens anställda (%)", "9,1", "2023",
+                          "myönteinen"]
+    assert "Attraktiv arbetsgivar-index" in e.absent and len(e.absent) == 29
+    # HME 2023: 78 in total, women 78, men 76; comparison (Mindre stad/tätort) 80.
+    gender = expected("indicator name=HME show=gender,comparison", "sv", org="nykoping")
+    assert gender.contains[1:] == ["78", "2023", "78", "76", "80"]
+    # Anmälda våldsbrott 1063 per 100 000: printed without a thousands space.
+    assert expected("indicator name=våldsbrott", "en", org="nykoping").contains[1] == "1 063"
+    # Lerum prints no Trend: the 2024 forecast "Minskande" of sick leave (lower is better) is
+    # positive, the ranking going 130 -> 86 with forecast "Minskande" too.
+    lerum = expected("indicator name=Sjukfrånvaro show=trend", "sv", org="lerum")
+    assert lerum.contains == ["Sjukfrånvaro samtlig månadsavlönad personal (%)", "9,3", "2022",
+                              "positiv"]
+    assert expected("indicator name=företagsklimat show=trend", "en",
+                    org="lerum").contains[1:] == ["86", "2023", "positive"]
+
+
+def test_indicator_sets() -> None:
+    from expected import select_indicators
+
+    def names(label: str, org: str = "nykoping") -> list[str]:
+        return [i.name for i in select_indicators(parse_label(label, org).args, org)]
+
+    # Nyköping's negative ones: Trend Neg / Negativ as printed.
+    assert names("indicators which=negative") == [
+        "Invånare med bra självskattat hälsotillstånd, andel (%)",
+        "Andel (%) 4 åringar med övervikt/obesitas Nyköping",
+        "Invånare, 0–19 år, med låg ekonomisk standard, andel (%)",
+        "Insamlat kommunalt avfall totalt, kg/invånare",
+        "Fossiloberoende fordon i kommunorganisationen",
+        "Attraktiv arbetsgivar-index"]
+    # worse than the comparison: 66 < 70, 21 > 18 (lower better), 66,5 < 71,4, 1063 > 870 …
+    assert len(names("indicators which=worse")) == 11
+    assert names("indicators which=below_target") == []  # no Målvärde anywhere
+    assert names("indicators unit=HR-avdelningen which=negative") == [
+        "Attraktiv arbetsgivar-index"]
+    assert len(names("indicators name=avfall")) == 2
+    assert len(names("indicators gender")) == 5
+    assert names("indicators which=negative", "lerum") == []
+    assert len(names("indicators which=positive", "lerum")) == 5  # all but Trygghet
+    below = expected("indicators which=below_target", "sv", org="nykoping")
+    assert below.none and below.topics[1] == ["mål"] and len(below.absent) == 30
+    assert not expected("indicators name=NKI", "sv", org="lerum").none  # not "raNKIng"
+
+
+def test_a_budget_by_its_printed_cells() -> None:
+    ict = "Informations- och kommunikationsteknologitjänster"
+    e = expected(f'budget unit="{ict}" year=2025', "fi", org="lovisa")
+    # 2025: Verksamhetens intäkter empty (missing, not 0), kostnader and bidrag -1 118 985,
+    # avskrivningar -12 844, interna and kalkylmässiga poster empty.
+    assert e.contains == ["2025", "-1 118 985", "-12 844", "€"]
+    assert "-2 006 705" in e.absent and "-1 151 466" not in e.absent  # its own 2024
+    line = expected("budget unit=Stadskanslicentralen line=Personalkostnader", "sv",
+                    org="lovisa")
+    assert line.contains == ["Personalkostnader", "-1 887 887", "-1 935 039", "-2 094 694",
+                             "-2 130 000", "-2 172 600", "€"]
+    change = expected("budget_change unit=Stadskanslicentralen line=Personalkostnader "
+                      "from=2024 to=2025", "sv", org="lovisa")
+    # -2 094 694 - -1 935 039 = -159 655; / -1 935 039 = +8,25 % → +8,3
+    assert change.contains == ["Personalkostnader", "-1 935 039", "-2 094 694", "-159 655",
+                               "€", "+8,3"]
+    assert expected("budget_change unit=Stadskanslicentralen line=\"Köp av tjänster\" "
+                    "from=2025 to=2026", "en", org="lovisa").contains[-1] == "+1.0"
+    missing = expected(f'budget unit="{ict}" year=2026', "fi", org="lovisa")
+    assert missing.none and missing.topics == [["2026"]]
+    no_forecast = expected(f'no_forecast unit="{ict}"', "sv", org="lovisa")
+    assert no_forecast.none and no_forecast.topics == [["prognos"]]
+    assert no_forecast.contains == [ict, "2025", "-1 118 985", "-12 844", "€"]
+
+
+def test_key_goals_are_lovisas_assignments() -> None:
+    goals = matching_titles("list kind=Nyckelmål", "lovisa")
+    # one due date (31.12.2025): in title order
+    assert len(goals) == 21 and goals[0].startswith("Alla har uppdaterade")
+    assert len(matching_titles("list kind=Nyckelmål goal=5", "lovisa")) == 7
+    assert matching_titles("list overdue", "lovisa") == []  # all due 31.12.2025
+    due = expected("detail title=barnparlamentet", "fi", org="lovisa")
+    assert due.contains[1] == "31.12.2025"
+    none = expected("list kind=Nyckelmål unit=\"Informations- och "
+                    "kommunikationsteknologitjänster\"", "fi", org="lovisa")
+    assert none.none and "ICT" in none.topics[0]
+    with pytest.raises(LabelError):
+        expected("list kind=Nyckelmål", "sv")  # Norrtälje has no such kind
