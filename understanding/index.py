@@ -39,6 +39,7 @@ from understanding.timeexpr import TIME_KEYS
 # 20 000 assignments "utreda" would otherwise score thousands of candidates per question.
 COMMON_POSTINGS = 200
 MIN_COMPOUND = 5  # a query word this long may be a part of a title compound
+INDICATOR_SHARED = 3  # a word of at most this many indicator names (or a quarter) names them
 
 
 class LexiconIndex:
@@ -373,15 +374,17 @@ class EntityIndex:
         return " ".join(fold(stem(lex.stemmer_name, t.text)) for t in tokenize(phrase).tokens)
 
     def _distinctive(self, texts: Sequence[str], lexicon_index: LexiconIndex,
-                     share: float = 1.0, cue_words: bool = False) -> list[dict[str, str]]:
-        """For each text, its words found in at most `share` of the texts (by any stem), as
-        folded word → word; lexicon words and numbers are never distinctive."""
+                     share: float = 1.0, cue_words: bool = False,
+                     limit: int | None = None) -> list[dict[str, str]]:
+        """For each text, its words found in at most `share` of the texts (or in at most
+        `limit` of them), as folded word → word; lexicon words and numbers are never
+        distinctive. The parts of joined words count as words ("övervikt/obesitas")."""
         words_of: list[dict[str, str]] = []
         df: dict[str, int] = defaultdict(int)
         for text in texts:
             words: dict[str, str] = {}
             for token in tokenize(text).tokens:
-                for part in {token.text, *token.text.split("-")}:
+                for part in {token.text, *re.split(r"[-/]", token.text)}:
                     part = part.strip("-:.")
                     folded = fold(part)
                     if (len(part) < 3 or is_number(part) or folded in lexicon_index.stopwords
@@ -391,7 +394,8 @@ class EntityIndex:
             for folded in words:
                 df[folded] += 1
             words_of.append(words)
-        limit = max(1, int(share * len(texts)))
+        if limit is None:
+            limit = max(1, int(share * len(texts)))
         return [{f: w for f, w in words.items() if df[f] <= limit} for words in words_of]
 
     def _add_goals(self, catalog: Catalog, lexicon_index: LexiconIndex) -> None:
@@ -422,18 +426,48 @@ class EntityIndex:
             self.goal_words[stored] = own
 
     def _add_indicators(self, catalog: Catalog, lexicon_index: LexiconIndex) -> None:
+        """Indicators by the words of their names as stored: a word of one name, and a word
+        a few names share ("avfall" in two, "servicemätning" in five: the parser keeps the
+        indicators most of the question's words name), by a Kolada id, and by the lexicons'
+        glossary ("sick leave" for a name with "sjukfrånvaro"). Their goals by a word only
+        that goal has ("nyckeltal för målet om den gröna omställningen")."""
         names = [i.name for i in catalog.indicators]
-        distinct = self._distinctive(names, lexicon_index, 0.0)
+        distinct = self._distinctive(names, lexicon_index,
+                                     limit=max(INDICATOR_SHARED, len(names) // 4))
         concepts = lexicon_index.concept_groups("indicator_concepts")
+        self.indicator_keys: dict[int, set[str]] = {}  # its words and their stems
         for indicator, words in zip(catalog.indicators, distinct, strict=True):
             for word in words.values():
                 self.trie.add(word, Payload("indicator", indicator.id, None, 0.9), self._stemmers)
+            if indicator.source_id:
+                self.trie.add(indicator.source_id, Payload("indicator", indicator.id))
             name_keys = self._name_keys(indicator.name)
+            self.indicator_keys[indicator.id] = self._word_keys(indicator.name)
             for _, phrases in concepts.items():
                 if any(self._matches_name(lex, p, name_keys) for lex, p in phrases):
                     for lex, phrase in phrases:
                         self.trie.add(phrase, Payload("indicator", indicator.id, None, 0.9),
                                       (lex.stemmer_name,))
+        goals = list(dict.fromkeys(i.goal for i in catalog.indicators if i.goal))
+        for goal, words in zip(goals, self._distinctive(goals, lexicon_index, 0.0),
+                               strict=True):
+            for word in words.values():
+                self.trie.add(word, Payload("indicator_goal", goal, None, 0.8), self._stemmers)
+
+    def _word_keys(self, text: str) -> set[str]:
+        """Folded words of a text (and the parts of joined words) and their stems."""
+        keys: set[str] = set()
+        for token in tokenize(text).tokens:
+            for part in {token.text, *re.split(r"[-/]", token.text)}:
+                if part:
+                    keys.add(fold(part))
+                    keys.update(fold(stem(n, part)) for n in self._stemmers)
+        return keys
+
+    def word_of(self, keys: set[str], token: Token) -> bool:
+        """Is the question's token a word of the text these keys are of?"""
+        return token.folded in keys or any(fold(stem(n, token.text)) in keys
+                                           for n in self._stemmers)
 
     def _name_keys(self, name: str) -> set[str]:
         """Folded words, word pairs and their stems of a name, to match concept phrases."""

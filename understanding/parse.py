@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from threading import Lock
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from understanding import timeexpr
 from understanding.catalog import Catalog
@@ -72,6 +72,7 @@ class _Found:
     goals: list[str] = field(default_factory=list)
     goal_matches: list[Match] = field(default_factory=list)
     indicators: list[int] = field(default_factory=list)
+    indicator_goals: list[str] = field(default_factory=list)
     budget_lines: list[str] = field(default_factory=list)
     times: list[timeexpr.TimeMatch] = field(default_factory=list)
     refs: list[int] = field(default_factory=list)
@@ -242,6 +243,8 @@ class Understander:
                     found.goal_matches.append(m)
                 elif p.kind == "indicator":
                     found.indicators.append(p.value)
+                elif p.kind == "indicator_goal":
+                    found.indicator_goals.append(p.value)
                 elif p.kind == "budget_line":
                     found.budget_lines.append(p.value)
                 elif p.kind == "timex":
@@ -1001,11 +1004,47 @@ class _Decider:
         f = self.f
         judgement = next((j for name, j in _JUDGEMENT.items() if f.cues.get(name)), None)
         self.unmatched.extend(self._words(self._strange_words()))
-        ids = tuple(dict.fromkeys(f.indicators))
+        ids = self._best_indicators()
+        # an indicator's goal by its words ("målet om den gröna omställningen"), where no
+        # indicator is named or the question says "goal"; then words the goal and a name
+        # share are the goal's ("målet långsiktig ekonomisk hållbarhet")
+        goals = self._best(f.indicator_goals, "indicator_goal") \
+            if (not ids or f.cue("goal")) else ()
+        if goals and f.cue("goal") and all(m.has("indicator_goal") for m in f.segments
+                                           if m.has("indicator")):
+            ids = ()
         form = Form.DETAIL if len(ids) == 1 and judgement is None else Form.LIST
         return Question(Intent.INDICATORS, form, units=tuple(units), indicators=ids,
                         judgement=judgement, by_gender=f.cue("by_gender"),
-                        filter=AssignmentFilter(goal_areas=tuple(self.goals)))
+                        filter=AssignmentFilter(goal_areas=goals or tuple(self.goals)))
+
+    def _best(self, values: list[Any], kind: str) -> tuple[Any, ...]:
+        """The values (indicators, goals) most of the question's spans name."""
+        counts: dict[Any, int] = defaultdict(int)
+        for m in self.f.segments:
+            for value in set(m.values(kind)):
+                counts[value] += 1
+        best = max(counts.values(), default=0)
+        return tuple(v for v in dict.fromkeys(values) if counts[v] == best)
+
+    def _best_indicators(self) -> tuple[int, ...]:
+        """The indicators most of the question's words name, then those whose names have
+        most of its words: "ekonomiskt bistånd" is the one with both words (though
+        "ekonomiskt" is a finance word, and "ekonomisk" names another one); "avfallet" names
+        both that have it."""
+        f = self.f
+        ids = self._best(f.indicators, "indicator")
+        if len(ids) < 2:
+            return ids
+        words = [t for t in f.tokens
+                 if t.folded not in self.u.index.stopwords and not is_number(t.text)]
+
+        def in_name(indicator: int) -> int:
+            keys = self.ei.indicator_keys.get(indicator, set())
+            return sum(1 for t in words if self.ei.word_of(keys, t))
+
+        best = max(in_name(i) for i in ids)
+        return tuple(i for i in ids if in_name(i) == best)
 
     # --- unsure --------------------------------------------------------------------------
 
