@@ -3,6 +3,8 @@ combination of filters goes through the same query (storage.queries.assignment_p
 
 from __future__ import annotations
 
+from typing import Any
+
 from cards import assignments as assignment_cards
 from cards import budget as budget_cards
 from cards import finance as finance_cards
@@ -270,23 +272,43 @@ def indicators(ask: Ask) -> Answer:
         wanted = {normalize(g) for g in q.filter.goal_areas}
         items = [i for i in items if normalize(i.goal) in wanted] or items
     items = [i for i in items if _matches(i, q.judgement)]
+    note = ""  # women and men asked of indicators that have no such figures: say so
     if q.by_gender:
-        items = [i for i in items if indicator_rules.has_gender_split(i)] or items
+        split = [i for i in items if indicator_rules.has_gender_split(i)]
+        if items and not split:
+            note = t(ask.lang, "indicator.no_gender")
+        items = split or items
     if not items:
         key = f"no_indicators.{q.judgement.value}" if q.judgement else "no_indicators"
         return Answer(t(ask.lang, key), question=q)
     if len(items) == 1 and (q.indicators or q.form is Form.DETAIL):
         i = items[0]
         if q.as_text:
-            return Answer(indicator_cards.indicator_table(ask.lang, i), question=q)
-        return Answer(indicator_cards.indicator_text(ask.lang, i),
-                      indicator_cards.indicator_card(ask.lang, i), question=q)
+            return Answer(_noted(note, indicator_cards.indicator_table(ask.lang, i)),
+                          question=q)
+        return Answer(_noted(note, indicator_cards.indicator_text(ask.lang, i)),
+                      _card_noted(note, indicator_cards.indicator_card(ask.lang, i)),
+                      question=q)
     title = (t(ask.lang, f"indicator_list_title.{q.judgement.value}") if q.judgement
              else t(ask.lang, "indicator_list_title"))
     if q.as_text:
-        return Answer(indicator_cards.indicators_table(ask.lang, items, title), question=q)
-    return Answer(indicator_cards.indicators_text(ask.lang, items, title),
-                  indicator_cards.indicators_card(ask.lang, items, title), question=q)
+        return Answer(_noted(note, indicator_cards.indicators_table(ask.lang, items, title)),
+                      question=q)
+    return Answer(_noted(note, indicator_cards.indicators_text(ask.lang, items, title)),
+                  _card_noted(note, indicator_cards.indicators_card(ask.lang, items, title)),
+                  question=q)
+
+
+def _noted(note: str, text: str) -> str:
+    return f"{note}\n\n{text}" if note else text
+
+
+def _card_noted(note: str, card: dict[str, Any]) -> dict[str, Any]:
+    """The card with a note above it (what the answer could not give)."""
+    if note:
+        card["body"].insert(0, {"type": "TextBlock", "text": note, "wrap": True,
+                                "weight": "Bolder"})
+    return card
 
 
 @command(Intent.MORE)

@@ -18,7 +18,7 @@ Label grammar (space-separated, values with spaces quoted: unit="Stab och planer
 
   Indicators and yearly budgets (the organisations that have them, corpus/<org>/):
 
-    indicator name=WORDS [show=trend,gender,comparison,target]   exactly one indicator
+    indicator name=WORDS [show=trend,gender,no_gender,comparison,target]   one indicator
                                           (name=: words of its name, from a word start)
     indicators [name=WORDS] [unit=U] [goal=WORDS] [which=J] [gender]   a set of indicators
     budget unit=U [year=Y] [line=L]       a unit's yearly budget (the year of today if none)
@@ -60,6 +60,8 @@ What a reply must show (contains) and must not show (absent):
     indicator  its name, its latest value (as printed: 9,0, 1 063) and year; show=trend: the
               judgement word of the language (positiv / positive / myönteinen ...), gender:
               the latest women's and men's values, comparison / target: that value;
+              no_gender (women and men asked of one that has no such figures): the reply
+              says there are none for women and men (none=True) and shows the total;
               absent: the organisation's other indicator names
     indicators the names of the set (name= words the name has, from a word start; unit= the
               responsible unit; goal= a substring of its goal; which= the judgement or the
@@ -150,6 +152,7 @@ TOPIC_WORDS = {
                   "fi": ("ennallaan", "muuttumat", "ei muutosta")},
     "below_target": {"sv": ("mål",), "en": ("target",), "fi": ("tavoit",)},
     "worse": {"sv": ("jämför",), "en": ("compar",), "fi": ("vertail",)},
+    "gender": {"sv": ("kvinn", "kön"), "en": ("women", "gender"), "fi": ("nais", "sukupuol")},
 }
 # An indicator's judgement in the words of a reply (what the cards print, any case).
 JUDGEMENT_WORD = {
@@ -170,7 +173,7 @@ KINDS = ("Uppdrag", "Nämndinitiativ")  # Norrtälje's, in the order the summary
 FILTER_KEYS = {"unit", "kind", "status", "forecast", "goal", "overdue", "due_from", "due_to",
                "title", "page", "nth"}
 SHOW = {"due", "unit", "comment", "status"}
-INDICATOR_SHOW = {"trend", "gender", "comparison", "target"}
+INDICATOR_SHOW = {"trend", "gender", "no_gender", "comparison", "target"}
 
 
 @dataclass(frozen=True)
@@ -902,6 +905,11 @@ def _indicator(args: dict[str, str], lang: str, org: str) -> Expectation:
                 raise LabelError(f"indicator {i.name!r}: no {key} value")
             contains.append(format_value(value))
     others = [absent_indicator(o.name, org) for o in indicators(org) if o.name != i.name]
+    if "no_gender" in wanted:
+        if has_gender(i):
+            raise LabelError(f"indicator {i.name!r} has women/men values")
+        return Expectation(contains, others, none=True,
+                           topics=[list(TOPIC_WORDS["gender"][lang])])
     return Expectation(contains, others)
 
 
