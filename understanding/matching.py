@@ -176,6 +176,9 @@ class Variants:
         self.stemmers = tuple(dict.fromkeys(lex.stemmer_name for lex in lexicons))
         suffixes = {fold(s.casefold()) for lex in lexicons for s in lex.words("name_suffixes")}
         self.suffixes = tuple(sorted(suffixes, key=len, reverse=True))
+        # a name's stem as its ending leaves it ("kse s": "keskukse(n)" is "keskus")
+        self.stem_changes = tuple(tuple(fold(c).split(" ", 1)) for lex in lexicons
+                                  for c in lex.words("name_stem_changes"))
         orgs = {fold(s.casefold()) for lex in lexicons for s in lex.words("org_suffixes")}
         self.org_suffixes = tuple(sorted(orgs, key=len, reverse=True))
         self._cached = lru_cache(maxsize=16384)(self._compute)
@@ -186,12 +189,16 @@ class Variants:
         return self._cached(token.text, token.folded, names)
 
     def bases(self, folded: str, names: bool = True) -> list[tuple[str, float]]:
-        """The word without a name suffix ('staben' → 'stab', 'it:n' → 'it') and without an
-        organisational suffix ('it-avdelningen' → 'it', 'elinkeinoyksikön' → 'elinkeino')."""
+        """The word without a name suffix ('staben' → 'stab', 'it:n' → 'it'; with the stem
+        the ending changed: 'keskuksen' → 'keskus') and without an organisational suffix
+        ('it-avdelningen' → 'it', 'elinkeinoyksikön' → 'elinkeino')."""
         out: list[tuple[str, float]] = []
         for suffix in self.suffixes:
             if folded.endswith(suffix) and len(folded) - len(suffix) >= 2:
-                out.append((folded[: -len(suffix)].rstrip("-:'"), STRIPPED))
+                base = folded[: -len(suffix)].rstrip("-:'")
+                out.append((base, STRIPPED))
+                out.extend((base[: -len(end)] + new, STRIPPED) for end, new in self.stem_changes
+                           if base.endswith(end) and len(base) > len(end) + 1)
         for suffix in self.org_suffixes if names else ():
             if folded.endswith(suffix) and len(folded) - len(suffix) >= 2:
                 base = folded[: -len(suffix)].rstrip("-:'")
