@@ -157,16 +157,33 @@ def _budget_instead(ask: Ask) -> Answer | None:
                   card, question=q.with_(intent=Intent.BUDGET, form=Form.UNIT))
 
 
+def _budget_unit(s: Any, org_id: int, q: Question) -> list[int]:
+    """The unit a budget question that names none is about: the one with a budget, else the
+    one whose budget has the line and the years asked ("personalkostnader 2027"), else the
+    top unit (its budget is the whole organisation's). Empty: ask which."""
+    units = [u for u in queries.list_units(s, org_id) if u.has_budget]
+    if len(units) <= 1:
+        return [u.id for u in units]
+    years = [q.year] if q.year else list(q.years or ())
+    key = normalize(q.budget_line) if q.budget_line else None
+
+    def fits(b: queries.BudgetView | None) -> bool:
+        return b is not None and (key is None or b.line(key) is not None) \
+            and all(y in b.years for y in years)
+
+    fitting = [u for u in units if fits(queries.budget(s, org_id, u.id))]
+    if len(fitting) == 1:
+        return [fitting[0].id]
+    tops = [u for u in fitting or units if u.parent is None]
+    return [tops[0].id] if len(tops) == 1 else []
+
+
 @command(Intent.BUDGET, shared=True)
 def budget(ask: Ask) -> Answer:
     q = ask.question
     currency = ask.org.currency
     with session(ask.engine, ask.org_id) as s:
-        unit_ids = list(q.units)
-        if not unit_ids:
-            with_budget = [u for u in queries.list_units(s, ask.org_id) if u.has_budget]
-            if len(with_budget) == 1:
-                unit_ids = [with_budget[0].id]
+        unit_ids = list(q.units) or _budget_unit(s, ask.org_id, q)
         b = queries.budget(s, ask.org_id, unit_ids[0]) if unit_ids else None
         if b is None and unit_ids:
             f = queries.latest_finance(s, ask.org_id, unit_ids[0])
