@@ -1,6 +1,7 @@
 """Follow-ups: a question completed from the previous turn.
 
 "och HR?" / "and for Stab?" / "entä HR?" keep the previous question and replace its subject;
+"entä 2026?" / "and 2025?" show another year of the budget just shown;
 "bara för Stab" / "only for IT" narrow the previous list; "visa fler" / "more" / "lisää" turn
 its page; "den andra" / "the second one" / "toinen" open that item of its list; "som text" /
 "as text" / "tekstinä" give it again as text. A context older than CONTEXT_TTL is ignored.
@@ -118,6 +119,18 @@ def _merge(question: Question, previous: Question) -> Question:
         return question.with_(follow_up=False)
     if question.intent is Intent.ASSIGNMENTS and previous.intent is Intent.ASSIGNMENTS:
         return _merge_filters(question, previous).with_(**keep)
+    if question.intent is Intent.BUDGET and previous.intent is Intent.BUDGET:
+        # "entä 2026?", "och personalkostnaderna?": the same budget, another year or line
+        if question.years:
+            when: dict[str, object] = {"years": question.years, "year": None,
+                                       "form": Form.CHANGE}
+        elif question.year:
+            when = {"year": question.year, "years": None, "form": Form.UNIT}
+        else:
+            when = {}
+        return previous.with_(units=units or previous.units,
+                              budget_line=question.budget_line or previous.budget_line,
+                              **when, **keep)
     if question.intent is Intent.ASSIGNMENTS and question.form is Form.DETAIL \
             and not question.filter.numbers:
         return question.with_(follow_up=False)

@@ -984,9 +984,19 @@ class _Decider:
         cat = self.catalog
         if not (cat.budget_years or cat.budget_lines):
             return None
-        years = [y for y in f.years if not cat.budget_years or y in cat.budget_years]
+        # a year as said ("2026") or as a whole calendar year ("nästa år", "ensi vuonna")
+        said = f.years or [tm.due_from.year for tm in f.times
+                           if tm.kind == "relative" and tm.due_from and tm.due_to
+                           and (tm.due_from.month, tm.due_from.day) == (1, 1)
+                           and tm.due_to == tm.due_from.replace(month=12, day=31)]
+        years = [y for y in said if not cat.budget_years or y in cat.budget_years]
         line = f.budget_lines[0] if f.budget_lines else None
-        if line is None and not (years and (f.cue(*_FINANCE_CUES) or units)):
+        lead = f.segments[0] if f.segments else None
+        # "entä 2026?", "and 2025?": another year of the budget just shown
+        another_year = bool(years and lead is not None and lead.start == 0
+                            and lead.has("cue", "follow_up") and self._only("cue", "year")
+                            and not self._other_cues("to"))
+        if line is None and not (years and (f.cue(*_FINANCE_CUES) or units or another_year)):
             return None
         if self._assignment_signal():
             return None
