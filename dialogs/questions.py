@@ -3,6 +3,7 @@ combination of filters goes through the same query (storage.queries.assignment_p
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from cards import assignments as assignment_cards
@@ -21,7 +22,15 @@ from storage import queries
 from storage.db import session
 from storage.domain import normalize
 from storage.queries import IndicatorView
-from understanding.question import Balance, Form, Intent, Judgement, Measure, Question
+from understanding.question import (
+    AssignmentFilter,
+    Balance,
+    Form,
+    Intent,
+    Judgement,
+    Measure,
+    Question,
+)
 
 
 def _plain(text: str, question: Question | None = None) -> Answer:
@@ -242,6 +251,13 @@ def assignments(ask: Ask) -> Answer:
         return Answer(assignment_cards.list_table(lang, title, items, page.total, ask.today),
                       question=q, listed=tuple(a.number for a in items))
     if not page.total:
+        wider = _parent_instead(ask, f) if q.form is Form.LIST else None
+        if wider is not None:  # the unit's own part of its parent's: "ICT:n avaintavoitteet"
+            answer = assignments(replace(ask, question=q.with_(filter=wider[0])))
+            note = t(lang, "parent_instead", unit=ask.unit_name(f.unit_ids[0]),
+                     parent=ask.unit_name(wider[1]))
+            return replace(answer, text=_noted(note, answer.text),
+                           card=_card_noted(note, answer.card) if answer.card else None)
         return Answer(t(lang, "none_matching", what=title), question=q)
     if q.page > page.pages:
         return Answer(t(lang, "no_more", what=title, total=page.total), question=q,
@@ -252,6 +268,24 @@ def assignments(ask: Ask) -> Answer:
     suggestions = _suggest(ask, ("summary", {})) if f.overdue else []
     return Answer(assignment_cards.list_text(lang, title, page, ask.today), card, question=q,
                   listed=listed, suggestions=suggestions)
+
+
+def _parent_instead(ask: Ask, f: AssignmentFilter) -> tuple[AssignmentFilter, int] | None:
+    """Nothing for the units asked about, but for the unit they belong to (the nearest
+    ancestor with any): that filter, and the unit. A centre's key goals are its parts' too."""
+    with session(ask.engine, ask.org_id) as s:
+        units = {u.id: u for u in queries.list_units(s, ask.org_id)}
+        by_name = {u.name: u.id for u in units.values()}
+        current = f.unit_ids[:1]
+        for _ in range(len(units)):
+            parent = units[current[0]].parent if current and current[0] in units else None
+            if parent is None or parent not in by_name:
+                return None
+            current = (by_name[parent],)
+            wider = replace(f, unit_ids=current)
+            if queries.count_assignments(s, ask.org_id, wider, ask.today):
+                return wider, current[0]
+    return None
 
 
 def _detail(ask: Ask, number: int) -> Answer:

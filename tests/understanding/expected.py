@@ -11,7 +11,7 @@ Label grammar (space-separated, values with spaces quoted: unit="Stab och planer
     finance_rank by=surplus|deficit|budget|forecast [n=N]
     finance_total                         the sum over all units
     finance_units which=deficit|surplus|balanced
-    list FILTERS [page=N]                 assignments, due date ascending, 30 a page
+    list FILTERS [page=N] [via=U]         assignments, due date ascending, 30 a page
     count FILTERS
     detail FILTERS [show=due,unit,comment,status]   exactly one assignment (or nth=N)
     summary | help | units
@@ -41,7 +41,8 @@ What a reply must show (contains) and must not show (absent):
 
     list      the titles of the page (due date ascending, no date last, then title in
               Swedish order), absent: the title of every assignment the filters exclude;
-              an empty page: none=True
+              an empty page: none=True; via=U: asked of unit U, which has none, the list of
+              unit= (U's parent, units.csv) and a reply that says U has none (none=True)
     count     the number in digits; 0: none=True (a standalone 0 also says so)
     detail    the title, and: the due date (show=due, the default; sv/en 2025-12-01,
               fi 1.12.2025), the canonical unit (show=unit), the start of the latest comment
@@ -304,6 +305,13 @@ def _alias_index(org: str = DEFAULT_ORG) -> dict[str, str]:
     return index
 
 
+def parent_of(unit: str, org: str = DEFAULT_ORG) -> str | None:
+    for r in read_demo("units.csv", org):
+        if r["Enhet"].strip() == unit:
+            return r.get("Överordnad", "").strip() or None
+    return None
+
+
 def canonical_unit(name: str, org: str = DEFAULT_ORG) -> str:
     try:
         return _alias_index(org)[name.strip().casefold()]
@@ -546,7 +554,7 @@ def _validate(label: Label, org: str = DEFAULT_ORG) -> None:
         "finance_rank": {"by", "n"},
         "finance_total": set(),
         "finance_units": {"which"},
-        "list": FILTER_KEYS - {"nth"},
+        "list": (FILTER_KEYS - {"nth"}) | {"via"},
         "count": FILTER_KEYS - {"page", "nth"},
         "detail": (FILTER_KEYS - {"page"}) | {"show"},
         "summary": set(),
@@ -562,6 +570,10 @@ def _validate(label: Label, org: str = DEFAULT_ORG) -> None:
         raise LabelError(f"{label.text!r}: {sorted(extra)} not allowed with {verb}")
     if verb == "forecast" and args.get("unit", "") not in {f.unit for f in finance(org)}:
         raise LabelError(f"{label.text!r}: forecast needs a canonical unit= with figures")
+    if "via" in args and (args.get("unit") != parent_of(args["via"], org)
+                          or select({**args, "unit": args["via"]}, org=org)):
+        raise LabelError(f"{label.text!r}: via= must be a unit with none of these, "
+                         f"whose parent is unit=")
     if "unit" in args and args["unit"] not in unit_names(org):
         raise LabelError(f"{label.text!r}: {args['unit']!r} is not a canonical unit name "
                          f"in {org}")
@@ -696,6 +708,9 @@ def expected(label: str, lang: str, previous: str | None = None,
     if verb == "list":
         shown = page_of(args, org=org)
         hidden = [absent_form(a.title, org) for a in assignments(org) if not matches(a, args)]
+        if "via" in args:
+            return Expectation([title_key(a.title) for a in shown], hidden, none=True,
+                               topics=[sorted(unit_and_aliases(args["via"], org))])
         return Expectation([title_key(a.title) for a in shown], hidden, none=not shown,
                            topics=[] if shown else _topics(args, lang, org))
     if verb == "count":

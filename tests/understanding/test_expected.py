@@ -384,5 +384,11 @@ def test_key_goals_are_lovisas_assignments() -> None:
     none = expected("list kind=Nyckelmål unit=\"Informations- och "
                     "kommunikationsteknologitjänster\"", "fi", org="lovisa")
     assert none.none and "ICT" in none.topics[0]
+    via = expected("list kind=Nyckelmål unit=Stadskanslicentralen via=\"Informations- och "
+                   "kommunikationsteknologitjänster\"", "fi", org="lovisa")
+    assert via.none and len(via.contains) == 21 and "ICT" in via.topics[0]
+    with pytest.raises(LabelError):  # Stadskanslicentralen has no parent
+        expected("list kind=Nyckelmål unit=Stadskanslitjänster via=Stadskanslicentralen",
+                 "fi", org="lovisa")
     with pytest.raises(LabelError):
         expected("list kind=Nyckelmål", "sv")  # Norrtälje has no such kind
