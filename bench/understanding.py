@@ -1,8 +1,8 @@
 """How well does Läget understand its users? Runs the labelled question corpora
 (tests/understanding/corpus/*.txt for Norrtälje, corpus/<org>/*.txt for the other demo
-organisations) through the bot's HTTP endpoint, exactly as tests/understanding/test_corpus.py
-does, and prints the share of cases answered correctly per kind and language, one table per
-organisation.
+organisations, corpus/<org>+<name>/ after importing its files) through the bot's HTTP
+endpoint, exactly as tests/understanding/test_corpus.py does, and prints the share of cases
+answered correctly per kind and language, one table per organisation.
 
     python bench/understanding.py [--org lovisa] [--lang sv] [--kind follow_up] [--show-failures]
 
@@ -27,8 +27,6 @@ for path in (ROOT, ROOT / "tests", ROOT / "tests" / "understanding"):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
-from botclient import bot_settings, running_bot  # noqa: E402
-from expected import TODAY  # noqa: E402
 from runner import (  # noqa: E402
     KINDS,
     LOCALES,
@@ -37,19 +35,27 @@ from runner import (  # noqa: E402
     accuracy_tables,
     load_cases,
     run_case,
+    running_corpus_bot,
 )
 
 
 async def run(langs: list[str], kinds: list[str] | None,
               orgs: list[str]) -> tuple[list[CaseResult], float]:
     cases = [c for c in load_cases(langs, orgs) if not kinds or c.kind in kinds]
-    with tempfile.TemporaryDirectory(prefix="laget-understanding-") as tmp:
-        settings = bot_settings(f"sqlite:///{Path(tmp) / 'laget.db'}",
-                                fixed_today=TODAY.isoformat())
-        async with running_bot(settings) as client:
-            started = time.perf_counter()
-            results = [await run_case(client, case) for case in cases]
-            return results, time.perf_counter() - started
+    results: list[CaseResult] = []
+    seconds = 0.0
+    # the demo corpora on one bot; a corpus with import files on a bot of its own
+    groups = sorted({c.org if "+" in c.org else "" for c in cases})
+    for group in groups:
+        with tempfile.TemporaryDirectory(prefix="laget-understanding-") as tmp:
+            async with running_corpus_bot(f"sqlite:///{Path(tmp) / 'laget.db'}",
+                                          group or ORGS[0]) as client:
+                started = time.perf_counter()
+                results += [await run_case(client, case) for case in cases
+                            if (case.org if "+" in case.org else "") == group]
+                seconds += time.perf_counter() - started
+    order = {id(c): n for n, c in enumerate(cases)}
+    return sorted(results, key=lambda r: order[id(r.case)]), seconds
 
 
 def main(argv: list[str] | None = None) -> int:

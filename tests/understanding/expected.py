@@ -265,21 +265,50 @@ def _number(text: str) -> Decimal:
     return Decimal(cleaned)
 
 
+CORPUS_DIR = Path(__file__).resolve().parent / "corpus"
+
+
 def demo_dir(org: str = DEFAULT_ORG) -> Path:
-    if org == DEFAULT_ORG:
+    base = org.split("+", 1)[0]
+    if base == DEFAULT_ORG:
         return DEMO
-    folder = DEMO_ROOT / org
+    folder = DEMO_ROOT / base
     if not folder.is_dir():
-        raise LabelError(f"no demo organisation {org!r} (a folder of storage/demo)")
+        raise LabelError(f"no demo organisation {base!r} (a folder of storage/demo)")
     return folder
 
 
-def read_demo(name: str, org: str = DEFAULT_ORG) -> list[dict[str, str]]:
-    path = demo_dir(org) / name
-    if not path.is_file():
+def import_files(org: str) -> list[Path]:
+    """What a corpus of "<org>+<name>" imports into the demo organisation before it asks:
+    the files of corpus/<org>+<name>/import/ (a file the bot has never seen)."""
+    if "+" not in org:
         return []
+    return sorted((CORPUS_DIR / org / "import").glob("*.csv"))
+
+
+# The kind of an import file by its header, as storage.importer tells them (a column only
+# that kind has); the rows are read as if they were the demo's file of that name.
+_IMPORT_KINDS = {"Nyckeltal": "indicators.csv", "Rad": "budget.csv", "Titel": "assignments.csv"}
+
+
+def _read_csv(path: Path) -> list[dict[str, str]]:
     with open(path, encoding="utf-8-sig", newline="") as f:
-        return list(csv.DictReader(f))
+        first = f.readline()
+        f.seek(0)
+        delimiter = max(";,\t", key=first.count)
+        return list(csv.DictReader(f, delimiter=delimiter))
+
+
+def read_demo(name: str, org: str = DEFAULT_ORG) -> list[dict[str, str]]:
+    """A demo file's rows, and those of the corpus's import files of the same kind."""
+    path = demo_dir(org) / name
+    rows = _read_csv(path) if path.is_file() else []
+    for extra in import_files(org):
+        table = _read_csv(extra)
+        header = set(table[0]) if table else set()
+        if any(column in header and file == name for column, file in _IMPORT_KINDS.items()):
+            rows += table
+    return rows
 
 
 @cache
@@ -292,9 +321,19 @@ def finance(org: str = DEFAULT_ORG) -> tuple[Finance, ...]:
 
 @cache
 def unit_names(org: str = DEFAULT_ORG) -> tuple[str, ...]:
-    """Canonical names: units.csv's, then finance.csv's (Norrtälje has only the latter)."""
+    """Canonical names: units.csv's, then finance.csv's (Norrtälje has only the latter), then
+    those an imported file creates (an indicator's unit nobody has named yet)."""
     names = [r["Enhet"].strip() for r in read_demo("units.csv", org)]
-    return tuple(dict.fromkeys(names + [f.unit for f in finance(org)]))
+    names += [f.unit for f in finance(org)]
+    known = {n.casefold() for n in names} | {
+        r["alias"].strip().casefold() for r in read_demo("unit_aliases.csv", org)}
+    for extra in import_files(org):
+        for r in _read_csv(extra):
+            unit = (r.get("Ansvarig") or r.get("Enhet") or "").strip()
+            if unit and unit.casefold() not in known:
+                names.append(unit)
+                known.add(unit.casefold())
+    return tuple(dict.fromkeys(names))
 
 
 @cache

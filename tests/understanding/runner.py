@@ -6,6 +6,9 @@ A corpus file talks to one organisation: corpus/<lang>.txt to the default one (N
 corpus/<org>/<lang>.txt to the demo organisation of that folder of storage/demo (lovisa,
 lerum, nykoping …); every turn is sent from that organisation's tenant
 (channelData.tenant.id, as Teams sends it) and its labels are computed from its CSV files.
+corpus/<org>+<name>/ talks to that organisation after the files of its import/ folder were
+imported (files the bot has never seen: names no lexicon lists); it runs on a bot of its
+own (running_corpus_bot), its labels computed from the demo's files and the imported ones.
 Each case runs in a conversation of its own; each turn's reply (its text and every string of
 its cards) must contain every `contains` string, no `absent` string, no traceback, and, when
 the answer is empty, a word saying so and a word naming what there is none of (the unit
@@ -22,16 +25,19 @@ number (5 is not in 2025, 372 is not in 1 372, 12 is not in 1.12.2025).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from expected import (
     DEFAULT_ORG,
+    TODAY,
     Expectation,
     LabelError,
     expected,
+    import_files,
     none_pattern,
     parse_label,
     word_start_pattern,
@@ -59,7 +65,15 @@ def _tenants() -> dict[str, str]:
 
 
 TENANTS = _tenants()
-ORGS = tuple(TENANTS)  # the demo folders, the default organisation first
+# The demo folders (the default organisation first), then the corpora with imports.
+ORGS = tuple(TENANTS) + tuple(sorted(
+    d.name for d in CORPUS_DIR.iterdir() if d.is_dir() and "+" in d.name
+    and d.name.split("+", 1)[0] in TENANTS))
+
+
+def base_org(org: str) -> str:
+    """The demo organisation a corpus talks to ("lerum+unseen" → "lerum")."""
+    return org.split("+", 1)[0]
 
 
 @dataclass(frozen=True)
@@ -82,7 +96,7 @@ class Case:
 
     @property
     def locale(self) -> str:
-        return ORG_LOCALES.get(self.org, {}).get(self.lang, LOCALES[self.lang])
+        return ORG_LOCALES.get(base_org(self.org), {}).get(self.lang, LOCALES[self.lang])
 
 
 class CorpusError(ValueError):
@@ -132,8 +146,8 @@ def load_cases(langs: Iterable[str] = tuple(LOCALES),
     cases: list[Case] = []
     langs = tuple(langs)
     for org in orgs:
-        if org not in TENANTS:
-            raise CorpusError(f"no demo organisation {org!r}: {', '.join(TENANTS)}")
+        if org not in ORGS:
+            raise CorpusError(f"no corpus organisation {org!r}: {', '.join(ORGS)}")
         for lang in langs:
             path = corpus_path(org, lang)
             if path.is_file():
@@ -303,12 +317,34 @@ async def run_case(client: Any, case: Case) -> CaseResult:
         turn = await client.say(question, conversation_id=conversation_id,
                                 locale=case.locale, user_id=f"29:corpus-{case.id}",
                                 user_name="Corpus Användare",
-                                channelData={"tenant": {"id": TENANTS[case.org]}})
+                                channelData={"tenant": {"id": TENANTS[base_org(case.org)]}})
         expectation = expected(label, case.lang, previous, case.org)
         turns.append(check_reply(question, label, reply_text(turn.replies), expectation,
                                  case.lang, turn.status))
         previous = label
     return CaseResult(case, turns)
+
+
+@asynccontextmanager
+async def running_corpus_bot(database_url: str, org: str = DEFAULT_ORG) -> AsyncIterator[Any]:
+    """The bot on the demo data (today fixed), with the corpus's import files imported into
+    its organisation (none for a plain demo corpus)."""
+    from botclient import bot_settings, running_bot
+
+    from storage import organisations
+    from storage.db import session
+    from storage.importer import import_file
+
+    settings = bot_settings(database_url, fixed_today=TODAY.isoformat())
+    async with running_bot(settings) as client:
+        files = import_files(org)
+        if files:
+            with session(client.engine) as s:
+                found = organisations.by_tenant(s, TENANTS[base_org(org)])
+            assert found is not None, org
+            for path in files:
+                import_file(client.engine, found.id, path)
+        yield client
 
 
 def accuracy_tables(results: list[CaseResult]) -> str:

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 import pytest_asyncio
-from expected import TODAY
 from runner import Case, load_cases, run_case
 
 if TYPE_CHECKING:
@@ -26,18 +25,28 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def corpus_bot(sqlite_template: Path,
-                     tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Any]:
-    """One bot on a SQLite copy of the migrated template, shared by every case: each case
-    talks in a conversation of its own. (The bot is imported here, not at the top, so that
-    the corpus still collects, case by case, while the app does not import.)"""
-    from botclient import bot_settings, running_bot
+async def corpus_bots(sqlite_template: Path,
+                      tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Any]:
+    """One bot on a SQLite copy of the migrated template, shared by every case (each talks
+    in a conversation of its own); a corpus with import files (corpus/<org>+<name>/) gets a
+    bot of its own, started when its first case runs. (The bot is imported here, not at the
+    top, so that the corpus still collects, case by case, while the app does not import.)"""
+    from contextlib import AsyncExitStack
 
-    path = tmp_path_factory.mktemp("corpus") / "laget.db"
-    shutil.copyfile(sqlite_template, path)
-    settings = bot_settings(f"sqlite:///{path}", fixed_today=TODAY.isoformat())
-    async with running_bot(settings) as client:
-        yield client
+    from runner import running_corpus_bot
+
+    bots: dict[str, Any] = {}
+    async with AsyncExitStack() as stack:
+        async def bot_for(org: str) -> Any:
+            key = org if "+" in org else ""
+            if key not in bots:
+                path = tmp_path_factory.mktemp("corpus") / "laget.db"
+                shutil.copyfile(sqlite_template, path)
+                bots[key] = await stack.enter_async_context(
+                    running_corpus_bot(f"sqlite:///{path}", org))
+            return bots[key]
+
+        yield bot_for
 
 
 # Cases known to fail, with the reason (strict: a pass is reported, so the entry goes).
@@ -50,7 +59,8 @@ def _param(case: Case) -> Any:
 
 
 @pytest.mark.parametrize("case", [_param(c) for c in CASES])
-async def test_case(corpus_bot: BotClient, case: Case) -> None:
-    result = await run_case(corpus_bot, case)
+async def test_case(corpus_bots: Any, case: Case) -> None:
+    client: BotClient = await corpus_bots(case.org)
+    result = await run_case(client, case)
     if not result.ok:
         pytest.fail(result.describe(), pytrace=False)
