@@ -40,6 +40,7 @@ from understanding.timeexpr import TIME_KEYS
 COMMON_POSTINGS = 200
 MIN_COMPOUND = 5  # a query word this long may be a part of a title compound
 INDICATOR_SHARED = 3  # a word of at most this many indicator names (or a quarter) names them
+MIN_PART = 4  # letters: the shortest part of a compound of two indicator words
 
 
 class LexiconIndex:
@@ -436,6 +437,7 @@ class EntityIndex:
                                      limit=max(INDICATOR_SHARED, len(names) // 4))
         concepts = lexicon_index.concept_groups("indicator_concepts")
         self.indicator_keys: dict[int, set[str]] = {}  # its words and their stems
+        self._indicator_words: dict[str, set[int]] = defaultdict(set)
         for indicator, words in zip(catalog.indicators, distinct, strict=True):
             for word in words.values():
                 self.trie.add(word, Payload("indicator", indicator.id, None, 0.9), self._stemmers)
@@ -443,6 +445,8 @@ class EntityIndex:
                 self.trie.add(indicator.source_id, Payload("indicator", indicator.id))
             name_keys = self._name_keys(indicator.name)
             self.indicator_keys[indicator.id] = self._word_keys(indicator.name)
+            for key in self.indicator_keys[indicator.id]:
+                self._indicator_words[key].add(indicator.id)
             for _, phrases in concepts.items():
                 if any(self._matches_name(lex, p, name_keys) for lex, p in phrases):
                     for lex, phrase in phrases:
@@ -463,6 +467,30 @@ class EntityIndex:
                     keys.add(fold(part))
                     keys.update(fold(stem(n, part)) for n in self._stemmers)
         return keys
+
+    def compound_indicators(self, token: Token) -> set[int]:
+        """The indicators that have both parts of a compound the question makes of two of
+        their words ("biblioteksbesöken": "Besök på kommunens bibliotek", "hemtjänst-
+        kostnaden": "Kostnad för hemtjänst"), with or without a joining s."""
+        word = token.folded
+        if len(word) < 2 * MIN_PART or not word.isalpha():
+            return set()
+        found: set[int] = set()
+        for cut in range(MIN_PART, len(word) - MIN_PART + 1):
+            head, tail = word[:cut], word[cut:]
+            tails = self._indicator_ids(tail)
+            if not tails:
+                continue
+            for part in {head, head[:-1] if head.endswith("s") else head}:
+                if len(part) >= MIN_PART:
+                    found |= self._indicator_ids(part) & tails
+        return found
+
+    def _indicator_ids(self, word: str) -> set[int]:
+        ids = set(self._indicator_words.get(word, ()))
+        for n in self._stemmers:
+            ids |= self._indicator_words.get(fold(stem(n, word)), set())
+        return ids
 
     def word_of(self, keys: set[str], token: Token) -> bool:
         """Is the question's token a word of the text these keys are of?"""

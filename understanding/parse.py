@@ -206,6 +206,11 @@ class Understander:
         extra: list[Match] = [Match(tm.start, tm.end, (Payload("timex", tm),), 1.0)
                               for tm in times]
         for i, t in enumerate(tokens):
+            compound = ei.compound_indicators(t) if ei.catalog.indicators \
+                and not self._known(t, ei) else set()
+            if compound:  # read only where nothing else covers the word
+                extra.append(Match(i, i + 1, tuple(Payload("indicator", c, None, 0.5)
+                                                   for c in sorted(compound)), FUZZY))
             if t.text.startswith("#") and is_number(t.text[1:]):
                 extra.append(Match(i, i + 1, (Payload("ref", int(t.text[1:])),), 1.0))
             elif is_number(t.text):
