@@ -50,7 +50,14 @@ async def corpus_bots(sqlite_template: Path,
 
 
 # Cases known to fail, with the reason (strict: a pass is reported, so the entry goes).
-XFAIL: dict[str, str] = {}
+XFAIL: dict[str, str] = {
+    "lovisa-fi-key_goals-108": "'henkilöstö' names the HR unit (Ekonomi- och personaltjänster) "
+                               "before goal area 5's 'personal': the unit reading wins, and the "
+                               "centre's key goals come with a note",
+    "lovisa-fi-key_goals-109": "a Finnish word for a Swedish title word (ilmasto: klimat) needs a "
+                               "glossary entry, and 'climate' would then take Norrtälje's "
+                               "questions from its environment goal area to a title",
+}
 
 
 def _param(case: Case) -> Any:
