@@ -308,8 +308,8 @@ class EntityIndex:
                     continue
                 word = " ".join(part).rstrip("-")
                 out.append((word, 0.85))
-                if len(part) == 1:
-                    out.extend((b, 0.8) for b, q in variants.bases(word))
+                if len(part) == 1:  # not shorter than 4: "barn" is no "bar" ("bara")
+                    out.extend((b, 0.8) for b, _ in variants.bases(word) if len(b) >= 4)
         return [(k, w) for k, w in out if len(k.replace(" ", "")) >= 2]
 
     def _add_units(self, catalog: Catalog, lexicon_index: LexiconIndex) -> None:

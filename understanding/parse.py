@@ -683,7 +683,7 @@ class _Decider:
             return Question(Intent.SUMMARY)  # "status", "läget?", "tilanne": the overview
         units, ambiguous = self._unit_ids()
         indicator = f.cue("indicators", *_JUDGEMENT, "by_gender") or bool(f.indicators)
-        if indicator and not self._assignment_signal():
+        if indicator and not self._assignment_signal() and not self._about_an_assignment():
             return self._indicators(units)
         budget = self._budget(units)
         if budget is not None:
@@ -749,6 +749,15 @@ class _Decider:
         if units and score == 0 and not self._assignment_signal():
             score += 0.5
         return score
+
+    def _about_an_assignment(self) -> bool:
+        """"Vem ansvarar för genomlysningen av kommunens organisation?": who, when or the
+        comment of what an assignment's title names is about that assignment, though a word
+        of it names an indicator too (unless an indicator word says otherwise)."""
+        f = self.f
+        return bool(f.cue("when", "responsible", "comment")
+                    and not f.cue("indicators", *_JUDGEMENT, "by_gender")
+                    and self._title_hits())
 
     def _assignment_signal(self) -> bool:
         f = self.f
