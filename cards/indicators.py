@@ -10,7 +10,6 @@ missing value is shown as missing, never as 0."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 
 from cards import charts
@@ -26,16 +25,9 @@ from cards.elements import (
     text_table,
 )
 from cards.texts import t
-from storage.domain import (
-    Direction,
-    Judgement,
-    Polarity,
-    direction_between,
-    direction_for,
-    format_decimal,
-    is_better,
-    judge,
-)
+from storage import indicators as rules
+from storage.domain import Direction, Judgement, format_decimal
+from storage.indicators import Development
 from storage.queries import IndicatorView, IndicatorYear
 
 MISSING = "–"
@@ -45,99 +37,12 @@ _CHART_COLOR: dict[Judgement | None, charts.ChartColor] = {
     Judgement.POSITIVE: charts.GOOD, Judgement.NEGATIVE: charts.ATTENTION}
 
 
-def polarity_of(i: IndicatorView) -> Polarity:
-    try:
-        return Polarity(i.polarity)
-    except ValueError:
-        return Polarity.NEUTRAL
-
-
-def _enum(kind: type[Direction] | type[Judgement], value: str):  # noqa: ANN202
-    try:
-        return kind(value) if value else None
-    except ValueError:
+def _change(i: IndicatorView) -> tuple[IndicatorYear, IndicatorYear, Development] | None:
+    """The latest value against the previous one, with its direction and judgement."""
+    before, now, moved = rules.previous(i), rules.latest(i), rules.computed(i)
+    if before is None or now is None or moved is None:
         return None
-
-
-@dataclass(frozen=True)
-class Development:
-    """Direction and judgement together, for one year; `printed` says whether a report
-    printed (one of) them, or they were computed from the change between two values."""
-
-    year: int
-    direction: Direction | None
-    judgement: Judgement | None
-    printed: str = ""  # "forecast" (printed direction), "trend" (printed judgement) or ""
-
-
-def latest(i: IndicatorView) -> IndicatorYear | None:
-    """The newest year that has a value."""
-    return next((y for y in reversed(i.years) if y.total is not None), None)
-
-
-def previous(i: IndicatorView) -> IndicatorYear | None:
-    """The year with a value before the latest one (missing years are skipped)."""
-    valued = [y for y in i.years if y.total is not None]
-    return valued[-2] if len(valued) >= 2 else None
-
-
-def change(i: IndicatorView) -> tuple[IndicatorYear, IndicatorYear, Development] | None:
-    """The latest value against the previous one, with the direction and its judgement."""
-    last, before = latest(i), previous(i)
-    if last is None or before is None or last.total is None or before.total is None:
-        return None
-    direction = direction_between(before.total, last.total)
-    return before, last, Development(last.year, direction, judge(direction, polarity_of(i)))
-
-
-def printed(i: IndicatorView) -> Development | None:
-    """The newest printed trend or forecast, the missing half derived through the polarity."""
-    polarity = polarity_of(i)
-    for y in reversed(i.years):
-        direction, judgement = _enum(Direction, y.direction), _enum(Judgement, y.trend)
-        if direction is None and judgement is None:
-            continue
-        if judgement is None and direction is not None:
-            return Development(y.year, direction, judge(direction, polarity), "forecast")
-        if direction is None and judgement is not None:
-            return Development(y.year, direction_for(judgement, polarity), judgement, "trend")
-        return Development(y.year, direction, judgement, "trend")
-    return None
-
-
-def development(i: IndicatorView) -> Development | None:
-    """What the indicator's colour and "developing negatively" go by: the report's own word
-    when it is at least as new as the latest value, else the computed change."""
-    said, last, moved = printed(i), latest(i), change(i)
-    if said is not None and (last is None or said.year >= last.year):
-        return said
-    return moved[2] if moved else said
-
-
-def judgement_of(i: IndicatorView) -> Judgement | None:
-    found = development(i)
-    return found.judgement if found else None
-
-
-def _versus(i: IndicatorView, other: Decimal | None) -> str | None:
-    """'better' / 'worse' / 'equal' for the latest value against a target or comparison."""
-    last = latest(i)
-    if last is None or last.total is None or other is None:
-        return None
-    if last.total == other:
-        return "equal"
-    better = is_better(last.total, other, polarity_of(i))
-    return None if better is None else "better" if better else "worse"
-
-
-def versus_target(i: IndicatorView) -> str | None:
-    last = latest(i)
-    return _versus(i, last.target if last else None)
-
-
-def versus_comparison(i: IndicatorView) -> str | None:
-    last = latest(i)
-    return _versus(i, last.comparison if last else None)
+    return before, now, moved
 
 
 # --- words ------------------------------------------------------------------------------
@@ -177,7 +82,7 @@ def _development_label(lang: str, d: Development) -> str:
 
 
 def _latest_words(lang: str, i: IndicatorView) -> str:
-    last = latest(i)
+    last = rules.latest(i)
     return f"{value_words(i, last.total)} ({last.year})" if last else t(lang, "indicator.missing")
 
 
@@ -188,29 +93,29 @@ def _compared(lang: str, i: IndicatorView, value: Decimal | None, versus: str | 
 
 
 def _facts(lang: str, i: IndicatorView) -> list[tuple[str, str]]:
-    last = latest(i)
+    last = rules.latest(i)
     pairs = [(t(lang, "indicator.latest"), _latest_words(lang, i))]
-    if moved := change(i):
+    if moved := _change(i):
         before, after, d = moved
         assert before.total is not None and after.total is not None
         pairs.append((t(lang, "indicator.change", from_year=before.year, to_year=after.year),
                       f"{_signed(after.total - before.total)}, {_development_words(lang, d)}"))
-    if said := printed(i):
+    if said := rules.printed(i):
         pairs.append((_development_label(lang, said), _development_words(lang, said)))
     if last and last.target is not None:
         pairs.append((t(lang, "indicator.target"),
-                      _compared(lang, i, last.target, versus_target(i), "vs_target")))
+                      _compared(lang, i, last.target, rules.versus_target(i), "vs_target")))
     if last and last.comparison is not None:
         label = (t(lang, "indicator.comparison", group=i.comparison_group) if i.comparison_group
                  else t(lang, "indicator.comparison_plain"))
-        pairs.append((label, _compared(lang, i, last.comparison, versus_comparison(i),
+        pairs.append((label, _compared(lang, i, last.comparison, rules.versus_comparison(i),
                                        "vs_comparison")))
     if last and last.women is not None:
         pairs.append((t(lang, "indicator.women"), value_words(i, last.women)))
     if last and last.men is not None:
         pairs.append((t(lang, "indicator.men"), value_words(i, last.men)))
     pairs.append((t(lang, "indicator.polarity"),
-                  t(lang, f"indicator.polarity.{polarity_of(i).value}")))
+                  t(lang, f"indicator.polarity.{rules.polarity(i).value}")))
     if i.measure:
         pairs.append((t(lang, "indicator.measure"), i.measure))
     if i.unit:
@@ -250,8 +155,8 @@ def _chart(lang: str, i: IndicatorView) -> list[Element]:
 
 
 def indicator_card(lang: str, i: IndicatorView) -> Card:
-    last = latest(i)
-    d = development(i)
+    last = rules.latest(i)
+    d = rules.development(i)
     body: list[Element] = [heading(i.name)]
     if i.unit:
         body.append(subtle(i.unit))
@@ -261,7 +166,7 @@ def indicator_card(lang: str, i: IndicatorView) -> Card:
         body.append(text(f"{value_words(i, last.total)} ({last.year})", size="ExtraLarge",
                          weight="Bolder"))
     if d is not None:
-        moved = change(i)
+        moved = _change(i)
         label = (t(lang, "indicator.change", from_year=moved[0].year, to_year=moved[1].year)
                  if moved and not d.printed else _development_label(lang, d))
         body.append(text(f"{label}: {_development_words(lang, d)}", weight="Bolder",
@@ -273,7 +178,7 @@ def indicator_card(lang: str, i: IndicatorView) -> Card:
 
 def indicator_text(lang: str, i: IndicatorView) -> str:
     """Name, latest value and year, change, development, target, comparison, women/men."""
-    if latest(i) is None:
+    if rules.latest(i) is None:
         return t(lang, "indicator.no_value", name=i.name)
     skip = {t(lang, k) for k in ("indicator.latest", "indicator.polarity", "indicator.measure",
                                  "indicator.responsible", "indicator.goal")}
@@ -288,7 +193,7 @@ def indicator_table(lang: str, i: IndicatorView) -> str:
                if any(getattr(y, name) is not None for y in i.years)]
     rows = []
     for y in i.years:
-        d, j = _enum(Direction, y.direction), _enum(Judgement, y.trend)
+        d, j = rules.printed_direction(y), rules.printed_judgement(y)
         rows.append([str(y.year), *(value_words(i, getattr(y, name)) for name, _ in columns),
                      direction_label(lang, d) if d else "",
                      judgement_label(lang, j) if j else ""])
@@ -302,7 +207,7 @@ def indicator_table(lang: str, i: IndicatorView) -> str:
 
 
 def _judgement_cell(lang: str, i: IndicatorView) -> Element:
-    j = judgement_of(i)
+    j = rules.judgement(i)
     words = judgement_label(lang, j) if j else MISSING
     return {"type": "TableCell",
             "items": [text(words, weight="Bolder", color=_COLOR.get(j, "Default"))]}
@@ -334,7 +239,7 @@ def indicators_card(lang: str, items: Sequence[IndicatorView], title: str) -> Ca
 
 
 def _line(lang: str, i: IndicatorView) -> str:
-    j = judgement_of(i)
+    j = rules.judgement(i)
     words = f", {judgement_label(lang, j).lower()}" if j else ""
     return f"{i.name} {_latest_words(lang, i)}{words}"
 
@@ -350,7 +255,7 @@ def indicators_table(lang: str, items: Sequence[IndicatorView], title: str) -> s
     if not items:
         return indicators_text(lang, items, title)
     rows = [(i.name, _latest_words(lang, i),
-             judgement_label(lang, judgement_of(i)) if judgement_of(i) else MISSING)
+             judgement_label(lang, rules.judgement(i)) if rules.judgement(i) else MISSING)
             for i in items]
     headers = [t(lang, "indicator.digest_title"), t(lang, "indicator.latest"),
                t(lang, "indicator.development")]
@@ -362,7 +267,7 @@ def indicators_table(lang: str, items: Sequence[IndicatorView], title: str) -> s
 
 
 def _digest_item(lang: str, i: IndicatorView) -> Element:
-    j = judgement_of(i)
+    j = rules.judgement(i)
     words = f" · {judgement_label(lang, j).lower()}" if j else ""
     return text(f"{i.name}: {_latest_words(lang, i)}{words}", size="Small", spacing="Small",
                 color=_COLOR.get(j, "Default"))

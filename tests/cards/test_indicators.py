@@ -11,6 +11,7 @@ from demo_views import LERUM, NYKOPING, charts_in, check, demo, indicator, size,
 
 from cards import indicators as ic
 from cards.texts import LANGUAGES
+from storage import indicators as rules
 from storage.domain import Direction, Judgement
 from storage.queries import IndicatorView, IndicatorYear
 
@@ -43,7 +44,7 @@ def test_sick_leave_values_with_a_missing_year_and_the_printed_forecast() -> Non
     fallback = [f["value"] for f in chart["fallback"]["items"][1]["facts"]]
     assert fallback == ["9,0 %", "9,3 %", "–", "–"]
     # The headline: the report's forecast (newer than the latest value), in colour.
-    d = ic.development(sick)
+    d = rules.development(sick)
     assert (d.year, d.direction, d.judgement, d.printed) == (2024, Direction.DECREASING,
                                                              Judgement.POSITIVE, "forecast")
     headline = next(e for e in card["body"] if e.get("text", "").startswith("Prognos 2024"))
@@ -54,7 +55,7 @@ def test_ranking_decreasing_is_positive() -> None:
     rank = indicator(LERUM, RANKING)
     [chart] = charts_in(ic.indicator_card("sv", rank))
     assert [v["y"] for v in chart["data"][0]["values"]] == [109, 130, 86]
-    before, after, d = ic.change(rank)
+    before, after, d = rules.previous(rank), rules.latest(rank), rules.computed(rank)
     assert (before.total, after.total) == (Decimal(130), Decimal(86))
     assert (d.direction, d.judgement) == (Direction.DECREASING, Judgement.POSITIVE)
     text = ic.indicator_text("sv", rank)
@@ -67,7 +68,7 @@ def test_ranking_decreasing_is_positive() -> None:
 def test_printed_judgement_gives_the_direction() -> None:
     """Nyköping prints Trend 'Neg' for a higher-is-better share: it is decreasing."""
     health = indicator(NYKOPING, HEALTH)
-    d = ic.printed(health)
+    d = rules.printed(health)
     assert (d.direction, d.judgement, d.printed) == (Direction.DECREASING, Judgement.NEGATIVE,
                                                      "trend")
     card = ic.indicator_card("sv", health)
@@ -76,25 +77,25 @@ def test_printed_judgement_gives_the_direction() -> None:
                    "Kvinnor", "63 %", "Män", "69 %", "U01405"])
     headline = next(e for e in card["body"] if e.get("text", "").startswith("Trend 2022"))
     assert headline["color"] == "Attention"
-    assert ic.versus_comparison(health) == "worse"
+    assert rules.versus_comparison(health) == "worse"
 
 
 def test_target_and_comparison_through_the_polarity() -> None:
     violence = indicator(NYKOPING, "Anmälda våldsbrott")  # lower is better: 1063 vs 870
-    assert ic.versus_comparison(violence) == "worse"
+    assert rules.versus_comparison(violence) == "worse"
     waste = indicator(NYKOPING, "Kommunalt avfall som samlats")  # higher: 50 vs 39
-    assert ic.versus_comparison(waste) == "better"
-    assert ic.versus_target(waste) is None
+    assert rules.versus_comparison(waste) == "better"
+    assert rules.versus_target(waste) is None
     year = replace(waste.years[-1], target=Decimal(60))
     with_target = replace(waste, years=[year])
-    assert ic.versus_target(with_target) == "worse"
+    assert rules.versus_target(with_target) == "worse"
     check([ic.indicator_card("en", with_target)],
           ["Target", "60 % (worse than the target)", "better than the comparison value"])
 
 
 def test_missing_values_are_missing_never_zero() -> None:
     empty = indicator(NYKOPING, "Antal företag och organisationer")
-    assert ic.latest(empty) is None
+    assert rules.latest(empty) is None
     assert ic.indicator_text("sv", empty) == (
         "Antal företag och organisationer i samverkan inom ram för klimatarbete: "
         "inget värde ännu.")
@@ -106,18 +107,18 @@ def test_missing_values_are_missing_never_zero() -> None:
 
 def test_precision_as_printed() -> None:
     el = indicator(NYKOPING, "Elförbrukning")
-    assert ic.value_words(el, ic.latest(el).total) == "59,91"
+    assert ic.value_words(el, rules.latest(el).total) == "59,91"
     phone = indicator(NYKOPING, "SKRs servicemätning: Enkelhet index telefoni")
-    assert ic.value_words(phone, ic.latest(phone).total) == "70,0"
+    assert ic.value_words(phone, rules.latest(phone).total) == "70,0"
 
 
 def test_neutral_indicator_is_not_judged() -> None:
     base = indicator(LERUM, RANKING)
     neutral = replace(base, polarity="neutral",
                       years=[replace(y, direction="") for y in base.years])
-    d = ic.development(neutral)
+    d = rules.development(neutral)
     assert (d.direction, d.judgement) == (Direction.DECREASING, None)
-    assert ic.judgement_of(neutral) is None
+    assert rules.judgement(neutral) is None
     check([ic.indicator_card("sv", neutral)], ["Minskande", "neutralt"])
 
 
@@ -165,7 +166,7 @@ def test_digest_part() -> None:
 
     lerum = demo().indicators[LERUM]
     negative = [i for i in demo().indicators[NYKOPING]
-                if ic.judgement_of(i) is Judgement.NEGATIVE]
+                if rules.judgement(i) is Judgement.NEGATIVE]
     assert ic.indicator_digest_part("sv", [], []) == []
     many = [replace(lerum[0], id=100 + n, name=f"Nyckeltal {n}") for n in range(14)]
     for lang in LANGUAGES:
@@ -182,6 +183,6 @@ def test_a_value_turning_negative() -> None:
     years = [IndicatorYear(2022, Decimal("70"), None, None, None, None, "", ""),
              IndicatorYear(2023, Decimal("65"), None, None, None, None, "", "")]
     view = IndicatorView(1, "Nöjdhet", "KS", 1, "", "index", "higher_better", "", "", years)
-    assert ic.judgement_of(view) is Judgement.NEGATIVE
+    assert rules.judgement(view) is Judgement.NEGATIVE
     check([ic.indicator_card("sv", view)], ["65 (2023)", "Förändring 2022–2023", "-5",
                                             "Minskande (negativ)"])
