@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import partial
+from typing import Any, NoReturn
 
 from aiohttp import web
 from botbuilder.core import ConversationState, ShowTypingMiddleware
@@ -372,9 +373,36 @@ def _kolada(settings: Settings, args: argparse.Namespace, lang: str) -> int:
     return 0
 
 
+def _parser_class(lang: str) -> type[argparse.ArgumentParser]:
+    """argparse's own words (usage, the section titles, -h, "error") in the CLI's language;
+    subcommands' parsers are of the same class, so theirs too."""
+
+    class Formatter(argparse.HelpFormatter):
+        def add_usage(self, usage: str | None, actions: Any, groups: Any,
+                      prefix: str | None = None) -> None:
+            if prefix is None:  # "" is how argparse asks for a subcommand's bare prog
+                prefix = t(lang, "cli.usage") + " "
+            super().add_usage(usage, actions, groups, prefix)
+
+    class Parser(argparse.ArgumentParser):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            kwargs["add_help"] = False
+            kwargs.setdefault("formatter_class", Formatter)
+            super().__init__(*args, **kwargs)
+            self._positionals.title = t(lang, "cli.positional")
+            self._optionals.title = t(lang, "cli.options")
+            self.add_argument("-h", "--help", action="help", help=t(lang, "cli.help.help"))
+
+        def error(self, message: str) -> NoReturn:
+            self.print_usage(sys.stderr)
+            self.exit(2, f"{self.prog}: {t(lang, 'cli.error')}: {message}\n")
+
+    return Parser
+
+
 def _parser(lang: str) -> argparse.ArgumentParser:
     h = partial(t, lang)
-    parser = argparse.ArgumentParser(prog="app.py", description=h("cli.description"))
+    parser = _parser_class(lang)(prog="app.py", description=h("cli.description"))
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("serve", help=h("cli.help.serve"))
     org_help = h("cli.help.org_option")

@@ -51,9 +51,9 @@ class LagetBot(ActivityHandler):
         activity = turn_context.activity
         value = activity.value if isinstance(activity.value, dict) else {}
         if activity.name == "composeExtension/query":
-            return InvokeResponse(200, await self._search.query(turn_context, value))
+            return InvokeResponse(status=200, body=await self._search.query(turn_context, value))
         if activity.name == "composeExtension/selectItem":
-            return InvokeResponse(200, await self._search.select(turn_context, value))
+            return InvokeResponse(status=200, body=await self._search.select(turn_context, value))
         if activity.name != "adaptiveCard/action":
             return await super().on_invoke_activity(turn_context)
         action = value.get("action")

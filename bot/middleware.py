@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import html
 import logging
 import re
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
 
 from botbuilder.core import Middleware, TurnContext
 from botbuilder.schema import Activity, ActivityEventNames, ActivityTypes
@@ -114,10 +112,9 @@ def conversation_info(activity: Activity, organisation_id: int) -> ConversationI
 
 class ConversationReferenceMiddleware(Middleware):
     """Remembers every conversation the bot hears from (upserted, with its tenant), so that
-    nudges can be sent there later. The write starts as the turn does and runs beside it
-    (committed together with the other turns' of the moment: storage.group_commit); the
-    turn's first reply waits for it, so a reference is durable before anyone is answered.
-    A failure to record is logged and never stops the turn."""
+    nudges can be sent there later. It is committed before the turn goes on (together with
+    the other turns' of the moment: storage.group_commit), so a reference is durable before
+    anyone is answered. A failure to record is logged and never stops the turn."""
 
     # A known, unchanged reference is not written again for a while: saves a database round
     # trip on nearly every turn. Short enough that a conversation switched off elsewhere (403)
@@ -178,15 +175,7 @@ class ConversationReferenceMiddleware(Middleware):
         if info is None:
             await logic()
             return
-        recorded = asyncio.ensure_future(self._record(activity, info))
-
-        async def recorded_first(_context: TurnContext, _activities: list[Activity],
-                                 send: Callable[[], Awaitable[Any]]) -> Any:
-            await recorded
-            return await send()
-
-        context.on_send_activities(recorded_first)
-        try:
-            await logic()
-        finally:
-            await recorded  # also when nothing was sent, or the turn failed
+        # Before the turn, not beside it: a subscription made in this very message reads
+        # the reference back. Concurrent turns' references still commit together.
+        await self._record(activity, info)
+        await logic()

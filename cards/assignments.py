@@ -15,10 +15,12 @@ from cards.elements import (
     detail_question,
     escape,
     facts,
+    fit_text,
     heading,
     shorten,
     size,
     subtle,
+    summary,
     text,
     text_table,
     update_action,
@@ -31,8 +33,8 @@ from understanding.question import Question
 PAGE_SIZE = 30  # a whole demo list on one page; each row is compact
 COMMENT_PREVIEW = 160
 DETAIL_COMMENT_PREVIEW = 600
-# "As text": one message, well under Teams' limit even with long comments.
-TEXT_LIMIT = 20_000
+# An import may name 50 participating units of 200 characters: the card lists the first.
+PARTICIPANTS_PREVIEW = 400
 
 
 def due_words(lang: str, a: AssignmentView, today: date) -> str:
@@ -58,20 +60,57 @@ def _comment_line(lang: str, c: CommentView, limit: int) -> str:
     return f"{day(c.day, lang)}: {shorten(said, limit)}"
 
 
-def _row(lang: str, a: AssignmentView, today: date, with_comment: bool) -> Element:
-    """One list item: its number and title, then unit, due date and state (in colour when it
-    needs attention) with the latest comment below. Two text blocks: a list card holds 30."""
-    meta = (f"{a.unit} · {t(lang, 'due').lower()} {due_words(lang, a, today)} · "
-            f"{_state(lang, a)}")
+def _row(lang: str, a: AssignmentView, today: date, with_comment: bool,
+         title_limit: int | None = None) -> Element:
+    title = a.title if title_limit is None else shorten(a.title, title_limit)
+    unit = a.unit if title_limit is None else shorten(a.unit, max(title_limit // 2, 20))
+    items: list[Element] = [
+        text(f"#{a.number} · {title}", weight="Bolder"),
+        text(f"{unit} · {t(lang, 'due').lower()} {due_words(lang, a, today)} · "
+             f"{_state(lang, a)}", isSubtle=True, spacing="None", size="Small",
+             color=_colour(a, today)),
+    ]
     if with_comment and (c := a.latest_comment):
-        meta += "\n" + _comment_line(lang, c, COMMENT_PREVIEW)
+        items.append(text(_comment_line(lang, c, COMMENT_PREVIEW), size="Small",
+                          spacing="None", isSubtle=True))
     return {
-        "type": "Container", "separator": True, "spacing": "Small",
-        "items": [text(f"#{a.number} · {a.title}", weight="Bolder"),
-                  text(meta, isSubtle=True, spacing="None", size="Small",
-                       color=_colour(a, today))],
+        "type": "Container", "separator": True, "spacing": "Small", "items": items,
         "selectAction": ask_action(t(lang, "show"), detail_question(a.number)),
     }
+
+
+# Shorter and shorter titles for rows that must share the card (the detail card has it whole).
+_ROW_TITLE_LIMITS = (400, 200, 100, 50, 20)
+
+
+def _rows(lang: str, items: list[AssignmentView], today: date, with_comments: bool,
+          budget: int) -> list[Element]:
+    """Every row of the page within `budget` bytes: comments kept while they fit next to
+    the rows still to come; if even the rows without comments don't fit, each row gets its
+    share of what is left, its title and unit shortened to fit (a page of long titles: 30
+    imported titles of 1 000 characters)."""
+    bare = [_row(lang, a, today, False) for a in items]
+    still_to_come = sum(size(row) for row in bare)
+    if still_to_come <= budget:
+        rows, used = [], 0
+        for a, plain in zip(items, bare, strict=True):
+            still_to_come -= size(plain)
+            row = _row(lang, a, today, with_comments) if with_comments else plain
+            if used + size(row) + still_to_come > budget:
+                row = plain  # long comments: keep the rows, drop them
+            rows.append(row)
+            used += size(row)
+        return rows
+    rows, used = [], 0
+    for index, (a, row) in enumerate(zip(items, bare, strict=True)):
+        share = (budget - used) // (len(items) - index)
+        for limit in _ROW_TITLE_LIMITS:
+            if size(row) <= share:
+                break
+            row = _row(lang, a, today, False, limit)
+        rows.append(row)
+        used += size(row)
+    return rows
 
 
 def list_card(lang: str, title: str, page: AssignmentPage, today: date,
@@ -84,10 +123,8 @@ def list_card(lang: str, title: str, page: AssignmentPage, today: date,
     if page.total > len(page.items):
         body.append(subtle(t(lang, "showing", first=page.first + 1,
                              last=page.first + len(page.items), total=page.total)))
-    rows = [_row(lang, a, today, with_comments) for a in page.items]
-    if with_comments and size(rows) + size(body) + 2_000 > CARD_BUDGET_BYTES:
-        rows = [_row(lang, a, today, False) for a in page.items]  # long comments: drop them
-    body.extend(rows)
+    used = size(body) + 2_000  # the card's own keys and the actions
+    body += _rows(lang, page.items, today, with_comments, CARD_BUDGET_BYTES - used)
     actions = []
     if previous is not None and page.page > 1:
         actions.append(ask_action(t(lang, "previous_page"), previous))
@@ -99,10 +136,10 @@ def list_card(lang: str, title: str, page: AssignmentPage, today: date,
 def list_text(lang: str, title: str, page: AssignmentPage, today: date) -> str:
     """The notification and card-less form: the count and the first few titles."""
     if not page.total:
-        return f"{title}: {t(lang, 'none_found')}"
-    names = "; ".join(f"#{a.number} {escape(shorten(a.title, 90))}" for a in page.items[:5])
+        return summary(f"{title}: {t(lang, 'none_found')}")
+    names = "; ".join(f"#{a.number} {shorten(a.title, 90)}" for a in page.items[:5])
     more = f" {t(lang, 'and_more', n=page.total - 5)}" if page.total > 5 else ""
-    return f"{title} ({page.total}): {names}{more}"
+    return summary(f"{title} ({page.total}): {names}{more}")
 
 
 def assignments_table(lang: str, items: list[AssignmentView], today: date) -> str:
@@ -120,10 +157,12 @@ def list_table(lang: str, title: str, items: list[AssignmentView], total: int,
         return f"{heading_line}\n\n{t(lang, 'none_found')}"
     shown = f"\n\n{t(lang, 'showing', first=1, last=len(items), total=total)}" \
         if total > len(items) else ""
-    return f"{heading_line}\n\n{assignments_table(lang, items, today)}{shown}"
+    return fit_text(f"{heading_line}\n\n{assignments_table(lang, items, today)}{shown}",
+                    t(lang, "text_cut"))
 
 
-def _detail_facts(lang: str, a: AssignmentView, today: date) -> list[tuple[str, str]]:
+def _detail_facts(lang: str, a: AssignmentView, today: date,
+                  participants_limit: int | None = None) -> list[tuple[str, str]]:
     pairs = [
         (t(lang, "number"), f"#{a.number}"),
         (t(lang, "kind"), a.kind),
@@ -131,7 +170,9 @@ def _detail_facts(lang: str, a: AssignmentView, today: date) -> list[tuple[str, 
         (t(lang, "unit"), a.unit),
     ]
     if a.participants:
-        pairs.append((t(lang, "participants"), ", ".join(a.participants)))
+        named = ", ".join(a.participants)
+        pairs.append((t(lang, "participants"), named if participants_limit is None
+                      else shorten(named, participants_limit)))
     if a.responsible:
         pairs.append((t(lang, "responsible_person"), a.responsible))
     pairs += [
@@ -157,14 +198,16 @@ def assignment_card(lang: str, a: AssignmentView, today: date) -> Card:
         ], separator=False)
         for c in a.comments[:3]
     ] or [text(t(lang, "no_comments"), isSubtle=True)]
-    body: list[Element] = [subtle(a.kind), heading(a.title), facts(_detail_facts(lang, a, today))]
+    body: list[Element] = [subtle(a.kind), heading(a.title),
+                           facts(_detail_facts(lang, a, today, PARTICIPANTS_PREVIEW))]
     if a.description:
         body.append(container([text(t(lang, "description"), weight="Bolder"),
                                text(shorten(a.description, DETAIL_COMMENT_PREVIEW))]))
     body.append(container([text(t(lang, "latest_comments"), weight="Bolder"), *comments]))
     actions = [update_action(a.number, t(lang, "update"))]
     if any(len(c.text) > DETAIL_COMMENT_PREVIEW for c in a.comments[:3]) or len(
-            a.description) > DETAIL_COMMENT_PREVIEW:
+            a.description) > DETAIL_COMMENT_PREVIEW or len(
+            ", ".join(a.participants)) > PARTICIPANTS_PREVIEW:
         actions.append(ask_action(t(lang, "show_all_text"),
                                   detail_question(a.number, as_text=True)))
     return card(body, actions)
@@ -174,14 +217,14 @@ def assignment_text(lang: str, a: AssignmentView, today: date) -> str:
     latest = a.latest_comment
     said = (latest.text or describe_changes(lang, latest.changes)) if latest else ""
     comment = (f" {t(lang, 'latest_comment')} ({day(latest.day, lang)}): "
-               f"{escape(shorten(said, 300))}") if latest else ""
-    return (f"#{a.number} {escape(a.title)} – {escape(a.unit)}, {t(lang, 'due').lower()} "
-            f"{due_words(lang, a, today)}, {status_label(lang, a.status)}, "
-            f"{forecast_label(lang, a.forecast)}.{comment}")
+               f"{shorten(said, 300)}") if latest else ""
+    return summary(f"#{a.number} {a.title} – {a.unit}, {t(lang, 'due').lower()} "
+                   f"{due_words(lang, a, today)}, {status_label(lang, a.status)}, "
+                   f"{forecast_label(lang, a.forecast)}.{comment}")
 
 
 def assignment_table(lang: str, a: AssignmentView, today: date) -> str:
-    """Everything about one assignment as text, comments in full (bounded by TEXT_LIMIT)."""
+    """Everything about one assignment as text, comments in full (within one message)."""
     lines = [f"**#{a.number} {escape(a.title)}**", ""]
     lines += [f"{k}: {escape(v)}" for k, v in _detail_facts(lang, a, today)]
     if a.description:
@@ -192,7 +235,4 @@ def assignment_table(lang: str, a: AssignmentView, today: date) -> str:
         who = f" · {escape(c.author)}" if c.author else ""
         lines += [f"{day(c.day, lang)}{who}", escape(c.text or describe_changes(lang,
                                                                               c.changes)), ""]
-    body = "\n".join(lines).strip()
-    if len(body) > TEXT_LIMIT:
-        body = body[:TEXT_LIMIT - 1] + "…\n\n" + t(lang, "text_cut")
-    return body
+    return fit_text("\n".join(lines).strip(), t(lang, "text_cut"))

@@ -8,7 +8,21 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 
 from cards import charts
-from cards.elements import Card, Element, card, facts, heading, subtle, text, text_table
+from cards.elements import (
+    CARD_BUDGET_BYTES,
+    Card,
+    Element,
+    card,
+    facts,
+    fit_text,
+    heading,
+    shorten,
+    size,
+    subtle,
+    summary,
+    text,
+    text_table,
+)
 from cards.texts import amount, money_unit, t
 from storage.domain import format_number, normalize
 from storage.queries import BudgetColumn, BudgetLineView, BudgetView
@@ -69,14 +83,28 @@ def _cell(value: str, bold: bool) -> Element:
             "items": [text(value, **({"weight": "Bolder"} if bold else {}))]}
 
 
-def _table(lang: str, b: BudgetView, focus_year: int | None, focus_line: str | None) -> Element:
+def _figure_cell(value: str, bold: bool) -> Element:
+    """A figure never wraps and needs no escaping: a compact cell (a budget has many)."""
+    block: Element = {"type": "TextBlock", "text": value}
+    if bold:
+        block["weight"] = "Bolder"
+    return {"type": "TableCell", "items": [block]}
+
+
+def _name(line: BudgetLineView, limit: int | None) -> str:
+    return line.line if limit is None else shorten(line.line, limit)
+
+
+def _table(lang: str, b: BudgetView, focus_year: int | None, focus_line: str | None,
+           name_limit: int | None = None) -> Element:
     """Every line × every year; the focused column bold, the focused line highlighted."""
     header = {"type": "TableRow", "cells": [_cell(t(lang, "budget.line"), True)]
               + [_cell(column_label(lang, c), True) for c in b.columns]}
     rows: list[Element] = [header]
     for ln in b.lines:
-        row: Element = {"type": "TableRow", "cells": [_cell(ln.line, ln.key == focus_line)] + [
-            _cell(_figure(ln.amount(c.year)), c.year == focus_year or ln.key == focus_line)
+        row: Element = {"type": "TableRow", "cells": [
+            _cell(_name(ln, name_limit), ln.key == focus_line)] + [
+            _figure_cell(_figure(ln.amount(c.year)), c.year == focus_year or ln.key == focus_line)
             for c in b.columns]}
         if ln.key == focus_line:
             row["style"] = "emphasis"
@@ -102,7 +130,7 @@ def _chart(lang: str, b: BudgetView, currency: str, line: BudgetLineView | None)
 
 
 def _focus(lang: str, b: BudgetView, currency: str, year: int | None,
-           line: BudgetLineView | None) -> list[Element]:
+           line: BudgetLineView | None, name_limit: int | None = None) -> list[Element]:
     """What the question asked for, before the whole table."""
     column = _column(b, year)
     if line and column:
@@ -111,7 +139,7 @@ def _focus(lang: str, b: BudgetView, currency: str, year: int | None,
                      weight="Bolder", spacing="None")]
     if column:
         return [text(column_label(lang, column), weight="Bolder"),
-                facts([(ln.line, _money(lang, ln.amount(column.year), currency))
+                facts([(_name(ln, name_limit), _money(lang, ln.amount(column.year), currency))
                        for ln in main_lines(b)])]
     if line:
         return [text(line.line, weight="Bolder"),
@@ -129,16 +157,28 @@ def _problems(lang: str, b: BudgetView, year: int | None, line_key: str | None) 
     return found
 
 
+# Shorter line names in the table, then no chart, until the card fits: a budget may have
+# many lines with long names (an import allows 200 characters); "as text" has them whole.
+_FITS = ((None, True), (80, True), (40, True), (40, False))
+
+
 def budget_card(lang: str, b: BudgetView, currency: str, year: int | None = None,
                 line_key: str | None = None) -> Card:
     line = b.line(line_key) if line_key else None
-    body: list[Element] = [heading(t(lang, "budget.title", unit=b.unit)),
-                           subtle(t(lang, "budget.subtitle", money=money_unit(lang, currency)))]
-    body += [text(p, color="Attention") for p in _problems(lang, b, year, line_key)]
-    body += _focus(lang, b, currency, year, line)
-    body.append(_table(lang, b, year if _column(b, year) else None, line.key if line else None))
-    body += _chart(lang, b, currency, line)
-    return card(body)
+    for name_limit, with_chart in _FITS:
+        body: list[Element] = [
+            heading(t(lang, "budget.title", unit=b.unit)),
+            subtle(t(lang, "budget.subtitle", money=money_unit(lang, currency)))]
+        body += [text(p, color="Attention") for p in _problems(lang, b, year, line_key)]
+        body += _focus(lang, b, currency, year, line, name_limit)
+        body.append(_table(lang, b, year if _column(b, year) else None,
+                           line.key if line else None, name_limit))
+        if with_chart:
+            body += _chart(lang, b, currency, line)
+        result = card(body)
+        if size(result) <= CARD_BUDGET_BYTES:
+            break
+    return result
 
 
 def budget_text(lang: str, b: BudgetView, currency: str, year: int | None = None,
@@ -158,7 +198,7 @@ def budget_text(lang: str, b: BudgetView, currency: str, year: int | None = None
                                        for c in b.columns)
             for ln in lines)
     sentence = t(lang, "budget.text", title=title, money=money_unit(lang, currency), items=items)
-    return " ".join([*_problems(lang, b, year, line_key), sentence])
+    return summary(" ".join([*_problems(lang, b, year, line_key), sentence]))
 
 
 def budget_table(lang: str, b: BudgetView, currency: str, year: int | None = None,
@@ -166,7 +206,8 @@ def budget_table(lang: str, b: BudgetView, currency: str, year: int | None = Non
     rows = [[ln.line, *(_figure(ln.amount(c.year)) for c in b.columns)] for ln in b.lines]
     headers = [t(lang, "budget.line"), *(column_label(lang, c) for c in b.columns)]
     table = text_table(rows, headers, ("left", *("right" for _ in b.columns)))
-    return f"{budget_text(lang, b, currency, year, line_key)}\n\n{table}"
+    return fit_text(f"{budget_text(lang, b, currency, year, line_key)}\n\n{table}",
+                    t(lang, "text_cut"))
 
 
 # --- a line's change between two years -----------------------------------------------------
@@ -196,6 +237,11 @@ def budget_change_text(lang: str, b: BudgetView, line_key: str, from_year: int, 
                        currency: str) -> str:
     """'Personalkostnader ändras från -1 935 039 € (2024) till -2 094 694 € (2025):
     -159 655 € (+8,3 %).'"""
+    return summary(_change_sentence(lang, b, line_key, from_year, to_year, currency))
+
+
+def _change_sentence(lang: str, b: BudgetView, line_key: str, from_year: int, to_year: int,
+                     currency: str) -> str:
     line, old, new = _change(b, line_key, from_year, to_year)
     if line is None:
         return t(lang, "budget.no_line", unit=b.unit, line=line_key)
@@ -219,7 +265,7 @@ def budget_change_card(lang: str, b: BudgetView, line_key: str, from_year: int, 
               from_year=from_year, to_year=to_year)
     money = t(lang, "budget.subtitle", money=money_unit(lang, currency))
     body: list[Element] = [heading(title), subtle(f"{b.unit} · {money}")]
-    body.append(text(budget_change_text(lang, b, line_key, from_year, to_year, currency),
+    body.append(text(_change_sentence(lang, b, line_key, from_year, to_year, currency),
                      size="Medium", weight="Bolder"))
     if line is None:
         return card(body)

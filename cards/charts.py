@@ -17,11 +17,11 @@ drawn (a chart would show them as 0) and are printed "–" in the fallback.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Literal, get_args
 
-from cards.elements import Element, container, facts, table, table_row, text
+from cards.elements import Element, container, facts, shorten, table, table_row, text
 
 ChartColor = Literal[
     "good", "warning", "attention", "neutral",
@@ -40,6 +40,11 @@ SERIES_COLORS: tuple[ChartColor, ...] = (
 )
 _ALLOWED = frozenset(get_args(ChartColor))
 MISSING = "–"
+# A label may be a unit's or a budget line's name (imported, up to 200 characters each), and
+# a chart holds it three times (the chart, its fallback, the text alternative): on a chart of
+# 30 units the names alone would pass Teams' 28 KB. Charts shorten them (the card names them
+# whole elsewhere), never so far that two become one.
+LABEL_CHARS = 40
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,28 @@ class Series:
     legend: str
     points: Sequence[Point]  # labels are the x values, in order
     color: ChartColor | None = None
+
+
+def short_labels(values: Sequence[str]) -> dict[str, str]:
+    """Each label shortened to LABEL_CHARS, or longer where that would make two the same."""
+    distinct = list(dict.fromkeys(values))
+    for limit in (LABEL_CHARS, 2 * LABEL_CHARS, 5 * LABEL_CHARS):
+        shortened = {v: shorten(v, limit) for v in distinct}
+        if len(set(shortened.values())) == len(distinct):
+            return shortened
+    return {v: v for v in distinct}
+
+
+def _short_points(points: Sequence[Point]) -> list[Point]:
+    names = short_labels([p.label for p in points])
+    return [replace(p, label=names[p.label]) for p in points]
+
+
+def _short_series(series: Sequence[Series]) -> list[Series]:
+    legends = short_labels([s.legend for s in series])
+    xs = short_labels([p.label for s in series for p in s.points])
+    return [replace(s, legend=legends[s.legend],
+                    points=[replace(p, label=xs[p.label]) for p in s.points]) for s in series]
 
 
 def _number(value: Decimal | int) -> int | float:
@@ -114,6 +141,7 @@ def _chart(element: Element, fallback: Element, alt: str) -> list[Element]:
 
 def donut(title: str, points: Sequence[Point], alt: str | None = None) -> list[Element]:
     """Parts of a whole (assignments on plan / deviating / not reported)."""
+    points = _short_points(points)
     data = [{"legend": p.label, "value": _number(p.value), **_color(p.color)}
             for p in points if p.value is not None]
     return _chart({"type": "Chart.Donut", "title": title, "data": data},
@@ -122,6 +150,7 @@ def donut(title: str, points: Sequence[Point], alt: str | None = None) -> list[E
 
 def vertical_bar(title: str, points: Sequence[Point], alt: str | None = None,
                  x_title: str = "", y_title: str = "") -> list[Element]:
+    points = _short_points(points)
     data = [{"x": p.label, "y": _number(p.value), **_color(p.color)}
             for p in points if p.value is not None]
     return _chart({"type": "Chart.VerticalBar", "title": title, **_axes(x_title, y_title),
@@ -132,6 +161,7 @@ def vertical_bar(title: str, points: Sequence[Point], alt: str | None = None,
 def horizontal_bar(title: str, points: Sequence[Point], alt: str | None = None,
                    x_title: str = "", y_title: str = "") -> list[Element]:
     """One bar per unit: horizontal bars keep long unit names readable."""
+    points = _short_points(points)
     data = [{"x": p.label, "y": _number(p.value), **_color(p.color)}
             for p in points if p.value is not None]
     return _chart({"type": "Chart.HorizontalBar", "title": title, **_axes(x_title, y_title),
@@ -142,6 +172,7 @@ def horizontal_bar(title: str, points: Sequence[Point], alt: str | None = None,
 def grouped_bar(title: str, series: Sequence[Series], alt: str | None = None,
                 x_title: str = "", y_title: str = "") -> list[Element]:
     """Side-by-side bars: e.g. budget lines (series) per year (x)."""
+    series = _short_series(series)
     data = [{"legend": s.legend,
              "values": [{"x": p.label, "y": _number(p.value)}
                         for p in s.points if p.value is not None],
@@ -155,6 +186,7 @@ def grouped_bar(title: str, series: Sequence[Series], alt: str | None = None,
 def line(title: str, series: Sequence[Series], alt: str | None = None,
          x_title: str = "", y_title: str = "") -> list[Element]:
     """Values over the years. A missing year is left out of the line, not drawn as 0."""
+    series = _short_series(series)
     data = [{"legend": s.legend,
              "values": [{"x": p.label, "y": _number(p.value)}
                         for p in s.points if p.value is not None],

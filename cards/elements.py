@@ -17,10 +17,18 @@ Element = dict[str, Any]
 # Teams refuses messages over about 28 KB; the activity envelope counts too.
 MAX_CARD_BYTES = 28_000
 CARD_BUDGET_BYTES = 24_000
+# A text answer ("as text") is a message too: at most this much, as json.dumps measures it.
+TEXT_BUDGET_BYTES = 24_000
 TEXT_PREVIEW = 400
+# The plain-text summary sent with a card (notifications, card-less clients) travels in the
+# same message, under the same limit: one paragraph of at most this many characters.
+SUMMARY_CHARS = 1000
 
 _MARKDOWN = re.compile(r"([\\*_\[\]`~])")
-_LINE_START = re.compile(r"^(\s*)([#>+-]|\d+\.)(?= )", re.MULTILINE)
+# A line that would start a heading, quote or list. A bullet or "#" is escaped by a backslash
+# before it; an ordered list's number by one before its "." or ")" (CommonMark escapes only
+# punctuation: a backslash before a digit shows as a backslash, "\\1. Ekonomi").
+_LINE_START = re.compile(r"^(\s*)(?:([#>+-])|(\d{1,9})([.)]))(?=[ \t]|$)", re.MULTILINE)
 
 
 def card(body: list[Element], actions: list[Element] | None = None) -> Card:
@@ -44,7 +52,15 @@ def size(value: object) -> int:
 def escape(value: str) -> str:
     """User data in a TextBlock or a Markdown message: never formatting, never a link."""
     escaped = _MARKDOWN.sub(r"\\\1", value).replace("<", "&lt;")
-    return _LINE_START.sub(lambda m: m[1] + "\\" + m[2], escaped)
+    return _LINE_START.sub(lambda m: m[1] + (f"\\{m[2]}" if m[2] else f"{m[3]}\\{m[4]}"),
+                           escaped)
+
+
+def summary(value: str, limit: int = SUMMARY_CHARS) -> str:
+    """A card's plain-text summary (Teams reads a message's text as Markdown): one paragraph,
+    at most `limit` characters, user data in it never formatting. Build the sentence with
+    the data as it is; this escapes it (the catalogue's sentences hold no Markdown)."""
+    return escape(shorten(value, limit))
 
 
 def shorten(value: str, limit: int = TEXT_PREVIEW) -> str:
@@ -64,7 +80,53 @@ def text_table(rows: list[Any], headers: list[str] | None = None,
         options["headers"] = headers
     if colalign is not None:
         options["colalign"] = colalign
-    return code_block(tabulate(rows, **options))
+    return code_block("\n".join(_open_ended(line) for line in
+                                tabulate(rows, **options).split("\n")))
+
+
+_SEPARATOR = re.compile(r"^[|:\- ]+$")
+
+
+def _open_ended(line: str) -> str:
+    """A row without its closing pipe and the last column's padding: every row was padded to
+    the longest title, so one long title made every line of the table that long."""
+    if _SEPARATOR.match(line):
+        head, _, last = line.rstrip("|").rpartition("|")
+        return f"{head}|{last[:10]}"
+    return line.rstrip().removesuffix("|").rstrip()
+
+
+def fit_text(value: str, tail: str = "", budget: int = TEXT_BUDGET_BYTES) -> str:
+    """A text answer within a message's limit (json.dumps bytes): whole when it fits, else
+    cut at a line (a code block left open is closed), with "…" and `tail` after it."""
+    if size(value) <= budget:
+        return value
+    lines = value.split("\n")
+
+    def cut(n: int, part: str = "") -> str:
+        kept = lines[:n] + ([part + "…"] if part else [])
+        fenced = sum(line.startswith("```") for line in kept) % 2 == 1
+        return "\n".join(kept + (["```"] if fenced else []) + ["", tail if tail else "…"])
+
+    low, high = 0, len(lines)  # the most whole lines that fit
+    while low < high:
+        middle = (low + high + 1) // 2
+        if size(cut(middle)) <= budget:
+            low = middle
+        else:
+            high = middle - 1
+    if low < len(lines):  # and as much of the next line as fits
+        line = lines[low]
+        start, end = 0, len(line)
+        while start < end:
+            middle = (start + end + 1) // 2
+            if size(cut(low, line[:middle])) <= budget:
+                start = middle
+            else:
+                end = middle - 1
+        if start:
+            return cut(low, line[:start])
+    return cut(low)
 
 
 def code_block(table: str) -> str:

@@ -16,9 +16,12 @@ from cards.elements import (
     ask_action,
     card,
     container,
+    escape,
     facts,
+    fit_text,
     heading,
     subtle,
+    summary,
     text,
     text_table,
 )
@@ -118,20 +121,20 @@ def forecast_card(lang: str, f: FinanceView, counts: AssignmentCounts,
 
 
 def forecast_text(lang: str, f: FinanceView, currency: str = "SEK") -> str:
-    return t(lang, "finance.forecast_text",
+    return summary(t(lang, "finance.forecast_text",
              title=t(lang, "forecast_title", unit=f.unit), period=day(f.period_end, lang),
              budget=amount(lang, f.budget_year, currency),
              forecast=amount(lang, f.forecast_year, currency),
              deviation=deviation_words(lang, f.deviation, currency),
              actual=amount(lang, f.actual_period, currency),
-             period_budget=amount(lang, f.budget_period, currency))
+             period_budget=amount(lang, f.budget_period, currency)))
 
 
 def forecast_table(lang: str, f: FinanceView, currency: str = "SEK") -> str:
     rows = _figures(lang, f, currency)
-    return "\n".join([forecast_text(lang, f, currency), "",
-                      text_table(rows), "",
-                      f.comment]).strip()
+    return fit_text("\n".join([forecast_text(lang, f, currency), "",
+                               text_table(rows), "",
+                               escape(f.comment)]).strip(), t(lang, "text_cut"))
 
 
 # --- across units -------------------------------------------------------------------------
@@ -182,8 +185,8 @@ def ranking_text(lang: str, views: Sequence[FinanceView], measure: str, top: int
     order, first = _ranking_head(views, measure, top)
     if not order:
         return t(lang, f"finance.none.{measure}")
-    return t(lang, "finance.rank_text", title=t(lang, f"finance.rank.{measure}"),
-             items=_items(lang, first, measure, currency))
+    return summary(t(lang, "finance.rank_text", title=t(lang, f"finance.rank.{measure}"),
+                     items=_items(lang, first, measure, currency)))
 
 
 def ranking_card(lang: str, views: Sequence[FinanceView], measure: str, top: int = 1,
@@ -221,8 +224,8 @@ def ranking_table(lang: str, views: Sequence[FinanceView], measure: str, top: in
         return t(lang, "finance.no_figures")
     order = ranked(views, measure)
     rest = sorted((f for f in views if f not in order), key=lambda f: f.unit)
-    return (f"{ranking_text(lang, views, measure, top, currency)}\n\n"
-            f"{_units_table(lang, [*order, *rest], currency)}")
+    return fit_text(f"{ranking_text(lang, views, measure, top, currency)}\n\n"
+                    f"{_units_table(lang, [*order, *rest], currency)}", t(lang, "text_cut"))
 
 
 def _sum(views: Sequence[FinanceView]) -> tuple[Decimal, Decimal, Decimal]:
@@ -265,7 +268,8 @@ def total_table(lang: str, views: Sequence[FinanceView], currency: str = "SEK") 
     table = _units_table(lang, sorted(views, key=lambda f: f.unit), currency)
     total = text_table([(t(lang, "total"), amount(lang, budget, currency),
                          amount(lang, forecast, currency), deviation_words(lang, dev, currency))])
-    return f"{total_text(lang, views, currency)}\n\n{table}\n\n{total}"
+    return fit_text(f"{total_text(lang, views, currency)}\n\n{table}\n\n{total}",
+                    t(lang, "text_cut"))
 
 
 def which_text(lang: str, views: Sequence[FinanceView], balance: str,
@@ -277,9 +281,9 @@ def which_text(lang: str, views: Sequence[FinanceView], balance: str,
     found = with_balance(views, balance)
     if not found:
         return t(lang, f"finance.none.{balance}")
-    return t(lang, "finance.which_text", title=t(lang, f"finance.which.{balance}"),
-             count=t(lang, "finance.units_n", n=len(found)),
-             items=_items(lang, found, "deficit", currency))
+    return summary(t(lang, "finance.which_text", title=t(lang, f"finance.which.{balance}"),
+                     count=t(lang, "finance.units_n", n=len(found)),
+                     items=_items(lang, found, "deficit", currency)))
 
 
 def which_card(lang: str, views: Sequence[FinanceView], balance: str,
@@ -308,4 +312,4 @@ def which_table(lang: str, views: Sequence[FinanceView], balance: str,
     found = with_balance(views, balance)
     summary = which_text(lang, views, balance, currency)
     table = _units_table(lang, found or sorted(views, key=lambda f: f.unit), currency)
-    return f"{summary}\n\n{table}"
+    return fit_text(f"{summary}\n\n{table}", t(lang, "text_cut"))

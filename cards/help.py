@@ -8,9 +8,10 @@ from cards.elements import (
     ask_action,
     card,
     container,
-    escape,
+    fit_text,
     heading,
     subtle,
+    summary,
     text,
     text_table,
 )
@@ -24,6 +25,9 @@ from understanding.question import Form, Intent, Question
 TOPICS = ("forecast", "cross_unit", "budget", "overdue", "filters", "due", "assignment",
           "count", "summary", "indicators", "units", "update", "my_assignments", "subscribe",
           "reminders", "as_text")
+# Readings offered as buttons when unsure; with the help button that is five, the most
+# actions a card may have (Adaptive Cards' default host config; the renderer refuses six).
+MAX_OPTIONS = 4
 BUTTONS: tuple[tuple[str, Question], ...] = (
     ("help.button.overdue", Question(Intent.ASSIGNMENTS, filter=AssignmentFilter(overdue=True))),
     ("help.button.summary", Question(Intent.SUMMARY)),
@@ -49,7 +53,7 @@ def help_text(lang: str) -> str:
 
 def help_table(lang: str) -> str:
     rows = [(t(lang, f"help.topic.{key}"), t(lang, f"help.example.{key}")) for key in TOPICS]
-    return f"**{t(lang, 'help_title')}**\n\n" + text_table(rows)
+    return fit_text(f"**{t(lang, 'help_title')}**\n\n" + text_table(rows), t(lang, "text_cut"))
 
 
 def units_card(lang: str, units: list[UnitView], org_name: str) -> Card:
@@ -68,14 +72,14 @@ def units_card(lang: str, units: list[UnitView], org_name: str) -> Card:
 
 
 def units_text(lang: str, units: list[UnitView]) -> str:
-    return f"{t(lang, 'units_title')}: " + ", ".join(escape(u.name) for u in units)
+    return summary(f"{t(lang, 'units_title')}: " + ", ".join(u.name for u in units))
 
 
 def units_table(lang: str, units: list[UnitView]) -> str:
     rows = [(u.name, u.assignments, t(lang, "yes") if u.has_finance or u.has_budget else "")
             for u in units]
-    return f"**{t(lang, 'units_title')}**\n\n" + text_table(
-        rows, [t(lang, "unit"), "#", t(lang, "has_finance")])
+    return fit_text(f"**{t(lang, 'units_title')}**\n\n" + text_table(
+        rows, [t(lang, "unit"), "#", t(lang, "has_finance")]), t(lang, "text_cut"))
 
 
 def clarify_card(lang: str, said: str, options: list[tuple[str, Question]]) -> Card:
@@ -85,12 +89,14 @@ def clarify_card(lang: str, said: str, options: list[tuple[str, Question]]) -> C
         body.append(text(t(lang, "did_you_mean")))
     else:
         body.append(text(t(lang, "try_help")))
-    actions = [ask_action(title, q) for title, q in options[:5]]
+    actions = [ask_action(title, q) for title, q in options[:MAX_OPTIONS]]
     actions.append(ask_action(t(lang, "help_title"), Question(Intent.HELP)))
     return card(body, actions)
 
 
 def clarify_text(lang: str, said: str, options: list[tuple[str, Question]]) -> str:
+    """`said` may quote the user's words (or an unknown unit's): escaped like the card's."""
     if not options:
-        return f"{said} {t(lang, 'try_help')}"
-    return f"{said} {t(lang, 'did_you_mean')} " + " / ".join(escape(o) for o, _ in options[:5])
+        return summary(f"{said} {t(lang, 'try_help')}")
+    return summary(f"{said} {t(lang, 'did_you_mean')} " + " / ".join(
+        o for o, _ in options[:MAX_OPTIONS]))

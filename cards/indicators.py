@@ -14,13 +14,19 @@ from decimal import Decimal
 
 from cards import charts
 from cards.elements import (
+    CARD_BUDGET_BYTES,
     Card,
     Element,
     card,
     container,
+    escape,
     facts,
+    fit_text,
     heading,
+    shorten,
+    size,
     subtle,
+    summary,
     text,
     text_table,
 )
@@ -179,12 +185,12 @@ def indicator_card(lang: str, i: IndicatorView) -> Card:
 def indicator_text(lang: str, i: IndicatorView) -> str:
     """Name, latest value and year, change, development, target, comparison, women/men."""
     if rules.latest(i) is None:
-        return t(lang, "indicator.no_value", name=i.name)
+        return summary(t(lang, "indicator.no_value", name=i.name))
     skip = {t(lang, k) for k in ("indicator.latest", "indicator.polarity", "indicator.measure",
                                  "indicator.responsible", "indicator.goal")}
     rest = " ".join(f"{label}: {value}." for label, value in _facts(lang, i)
                     if label not in skip)
-    return f"{i.name}: {_latest_words(lang, i)}. {rest}".strip()
+    return summary(f"{i.name}: {_latest_words(lang, i)}. {rest}".strip())
 
 
 def indicator_table(lang: str, i: IndicatorView) -> str:
@@ -200,7 +206,8 @@ def indicator_table(lang: str, i: IndicatorView) -> str:
     headers = [t(lang, "indicator.year"), *(label for _, label in columns),
                t(lang, "indicator.forecast_column"), t(lang, "indicator.trend_column")]
     table = text_table(rows, headers)
-    return f"{indicator_text(lang, i)}\n\n{table}" if rows else indicator_text(lang, i)
+    return fit_text(f"{indicator_text(lang, i)}\n\n{table}", t(lang, "text_cut")) if rows \
+        else indicator_text(lang, i)
 
 
 # --- many indicators --------------------------------------------------------------------
@@ -217,6 +224,11 @@ def _cell(value: str) -> Element:
     return {"type": "TableCell", "items": [text(value)]}
 
 
+# Names in the list shortened until the card fits (an imported name may have 1 000
+# characters); each indicator's own card, and "as text", have them whole.
+_NAME_LIMITS = (None, 200, 80, 40)
+
+
 def indicators_card(lang: str, items: Sequence[IndicatorView], title: str) -> Card:
     """A compact list: name, latest value and year, and the judgement in words and colour."""
     body: list[Element] = [heading(title),
@@ -228,14 +240,19 @@ def indicators_card(lang: str, items: Sequence[IndicatorView], title: str) -> Ca
         {"type": "TableCell", "items": [text(label, weight="Bolder")]}
         for label in (t(lang, "indicator.digest_title"), t(lang, "indicator.latest"),
                       t(lang, "indicator.development"))]}
-    rows = [header] + [{"type": "TableRow", "cells": [
-        _cell(i.name), _cell(_latest_words(lang, i)), _judgement_cell(lang, i)]} for i in items]
-    body.append({"type": "Table",
-                 "columns": [{"width": 5, "horizontalCellContentAlignment": "Left"},
-                             {"width": 2, "horizontalCellContentAlignment": "Right"},
-                             {"width": 2, "horizontalCellContentAlignment": "Left"}],
-                 "rows": rows, "firstRowAsHeader": True, "showGridLines": True})
-    return card(body)
+    for limit in _NAME_LIMITS:
+        rows = [header] + [{"type": "TableRow", "cells": [
+            _cell(i.name if limit is None else shorten(i.name, limit)),
+            _cell(_latest_words(lang, i)), _judgement_cell(lang, i)]} for i in items]
+        result = card([*body, {
+            "type": "Table",
+            "columns": [{"width": 5, "horizontalCellContentAlignment": "Left"},
+                        {"width": 2, "horizontalCellContentAlignment": "Right"},
+                        {"width": 2, "horizontalCellContentAlignment": "Left"}],
+            "rows": rows, "firstRowAsHeader": True, "showGridLines": True}])
+        if size(result) <= CARD_BUDGET_BYTES:
+            break
+    return result
 
 
 def _line(lang: str, i: IndicatorView) -> str:
@@ -246,9 +263,9 @@ def _line(lang: str, i: IndicatorView) -> str:
 
 def indicators_text(lang: str, items: Sequence[IndicatorView], title: str) -> str:
     if not items:
-        return f"{title}: {t(lang, 'indicator.none')}"
-    return (f"{title} ({t(lang, 'indicator.count', n=len(items))}): "
-            + "; ".join(_line(lang, i) for i in items) + ".")
+        return summary(f"{title}: {t(lang, 'indicator.none')}")
+    return summary(f"{title} ({t(lang, 'indicator.count', n=len(items))}): "
+                   + "; ".join(_line(lang, i) for i in items) + ".")
 
 
 def indicators_table(lang: str, items: Sequence[IndicatorView], title: str) -> str:
@@ -259,8 +276,8 @@ def indicators_table(lang: str, items: Sequence[IndicatorView], title: str) -> s
             for i in items]
     headers = [t(lang, "indicator.digest_title"), t(lang, "indicator.latest"),
                t(lang, "indicator.development")]
-    return (f"{title} ({t(lang, 'indicator.count', n=len(items))})\n\n"
-            + text_table(rows, headers))
+    return fit_text(f"{escape(title)} ({t(lang, 'indicator.count', n=len(items))})\n\n"
+                    + text_table(rows, headers), t(lang, "text_cut"))
 
 
 # --- nudges -----------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from cards.elements import (
     shorten,
     size,
     subtle,
+    summary,
     text,
     update_action,
 )
@@ -51,7 +52,7 @@ def _when(lang: str, item: NudgeItem, today: date) -> str:
     if late := a.days_overdue(today):
         return f"{day(a.due_date, lang)} ({t(lang, 'days_late', n=late)})"
     left = (a.due_date - today).days
-    when = t(lang, "due_today") if left == 0 else t(lang, "due_in", days=left)
+    when = t(lang, "due_today") if left == 0 else t(lang, "due_in", n=left)
     return f"{day(a.due_date, lang)} ({when})"
 
 
@@ -173,11 +174,16 @@ def schedule_text(lang: str, sub: SubscriptionView) -> str:
              time=sub.time_of_day)
 
 
-def _sub_facts(lang: str, sub: SubscriptionView) -> Element:
+def _units_named(lang: str, sub: SubscriptionView, limit: int | None = None) -> str:
+    named = ", ".join(sub.unit_names) or t(lang, "sub_all_units")
+    return named if limit is None else shorten(named, limit)
+
+
+def _sub_facts(lang: str, sub: SubscriptionView, units_limit: int | None = None) -> Element:
     state = (t(lang, "sub_active") if sub.active
              else t(lang, "sub_inactive", reason=sub.disabled_reason or "–"))
     return facts([
-        (t(lang, "sub_units"), ", ".join(sub.unit_names) or t(lang, "sub_all_units")),
+        (t(lang, "sub_units"), _units_named(lang, sub, units_limit)),
         (t(lang, "sub_lead"), t(lang, "sub_lead_value", lead=sub.lead_days,
                                 long=sub.long_lead_days)),
         (t(lang, "sub_when"), schedule_text(lang, sub)),
@@ -199,22 +205,33 @@ def subscribed_card(lang: str, sub: SubscriptionView, created: bool) -> Card:
 
 def subscribed_text(lang: str, sub: SubscriptionView, created: bool) -> str:
     title = t(lang, "subscribed_title") if created else t(lang, "subscribed_updated")
-    units = ", ".join(sub.unit_names) or t(lang, "sub_all_units")
-    return f"{title} (#{sub.id}): {units}, {schedule_text(lang, sub)}."
+    return summary(f"{title} (#{sub.id}): {_units_named(lang, sub, 300)}, "
+                   f"{schedule_text(lang, sub)}.")
+
+
+# A conversation's subscriptions may name every unit each: shorter unit lists until the card
+# fits ("prenumerationer" lists them all, whole, in its text).
+_UNIT_LIST_LIMITS = (None, 300, 100, 40)
 
 
 def subscriptions_card(lang: str, subs: list[SubscriptionView]) -> Card:
-    body: list[Element] = [heading(t(lang, "subscriptions_title"))]
+    head: list[Element] = [heading(t(lang, "subscriptions_title"))]
     if not subs:
-        body.append(text(t(lang, "no_subscriptions")))
-        return card(body)
-    for sub in subs:
-        items: list[Element] = [text(f"#{sub.id}", weight="Bolder"), _sub_facts(lang, sub)]
-        if sub.active:
-            items.append({"type": "ActionSet", "actions": [
-                ask_action(t(lang, "unsubscribe_button", id=sub.id), _unsubscribe(sub.id))]})
-        body.append(container(items))
-    return card(body)
+        return card([*head, text(t(lang, "no_subscriptions"))])
+    for limit in _UNIT_LIST_LIMITS:
+        body = list(head)
+        for sub in subs:
+            items: list[Element] = [text(f"#{sub.id}", weight="Bolder"),
+                                    _sub_facts(lang, sub, limit)]
+            if sub.active:
+                items.append({"type": "ActionSet", "actions": [
+                    ask_action(t(lang, "unsubscribe_button", id=sub.id),
+                               _unsubscribe(sub.id))]})
+            body.append(container(items))
+        result = card(body)
+        if size(result) <= CARD_BUDGET_BYTES:
+            break
+    return result
 
 
 def subscriptions_text(lang: str, subs: list[SubscriptionView]) -> str:
@@ -223,10 +240,9 @@ def subscriptions_text(lang: str, subs: list[SubscriptionView]) -> str:
     def line(s: SubscriptionView) -> str:
         state = "" if s.active else (
             f" ({t(lang, 'sub_inactive', reason=s.disabled_reason or '–')})")
-        units = ", ".join(s.unit_names) or t(lang, "sub_all_units")
-        return f"#{s.id} {units}, {schedule_text(lang, s)}{state}"
+        return f"#{s.id} {_units_named(lang, s, 100)}, {schedule_text(lang, s)}{state}"
 
-    return t(lang, "subscriptions_title") + ": " + "; ".join(line(s) for s in subs)
+    return summary(t(lang, "subscriptions_title") + ": " + "; ".join(line(s) for s in subs))
 
 
 def welcome_card(lang: str) -> Card:

@@ -7,9 +7,22 @@ from __future__ import annotations
 import json
 
 from cards import charts
-from cards.elements import Card, Element, card, heading, subtle, text_table
+from cards.elements import (
+    Card,
+    Element,
+    ask_action,
+    card,
+    escape,
+    fit_text,
+    heading,
+    shorten,
+    subtle,
+    summary,
+    text_table,
+)
 from cards.texts import status_label, t
 from storage.queries import Summary
+from understanding.question import Intent, Question
 
 Row = tuple[str, int, int, int, int, bool]  # label, on plan, deviating, not reported, total, bold
 PER_KIND_DONUTS = 4  # more kinds than this: the table says it better than a row of donuts
@@ -45,7 +58,7 @@ def _headers(lang: str, s: Summary) -> list[str]:
 def _cell(value: str, bold: bool, wrap: bool = True) -> Element:
     # Alignment is set per column and counts don't wrap: small cells keep many kinds under
     # the size limit.
-    block: Element = {"type": "TextBlock", "text": value}
+    block: Element = {"type": "TextBlock", "text": escape(value)}  # kinds are imported
     if wrap:
         block["wrap"] = True
     if bold:
@@ -72,18 +85,21 @@ def _charts(lang: str, s: Summary, per_kind: bool) -> list[Element]:
     return found
 
 
-def summary_card(lang: str, s: Summary) -> Card:
+def _table(lang: str, s: Summary, with_statuses: bool, label_limit: int | None) -> Element:
     headers = _headers(lang, s)
     with_nr = _with_not_reported(s)
     header = {"type": "TableRow", "style": "emphasis",
               "cells": [_cell("", True), *(_cell(h, True) for h in headers)]}
     rows = [header]
     for label, on, dev, nr, total, bold in summary_rows(lang, s):
+        if not (bold or with_statuses):
+            continue
         values = [on, dev, *([nr] if with_nr else []), total]
+        shown = label if label_limit is None else shorten(label, label_limit)
         rows.append({"type": "TableRow",
-                     "cells": [_cell(label, bold), *(_cell(str(v), bold, wrap=False)
+                     "cells": [_cell(shown, bold), *(_cell(str(v), bold, wrap=False)
                                                      for v in values)]})
-    table = {
+    return {
         "type": "Table",
         "columns": [{"width": 3, "horizontalCellContentAlignment": "Left"},
                     *({"width": 2, "horizontalCellContentAlignment": "Right"}
@@ -93,12 +109,24 @@ def summary_card(lang: str, s: Summary) -> Card:
         "firstRowAsHeader": True,
         "showGridLines": True,
     }
-    subtitle = t(lang, "summary.subtitle" if with_nr else "summary_subtitle")
-    top = [heading(t(lang, "summary_title")), subtle(subtitle), table]
-    full = card([*top, *_charts(lang, s, per_kind=True)])
-    if len(json.dumps(full)) <= CARD_BUDGET_BYTES:
-        return full
-    return card([*top, *_charts(lang, s, per_kind=False)])
+
+
+# Until the card fits: without the per-kind donuts, then kinds shortened, then each kind's
+# total alone (many kinds: the statuses per kind are in "as text", offered by a button).
+_FITS = ((True, True, None), (False, True, None), (False, True, 40), (False, False, 40))
+
+
+def summary_card(lang: str, s: Summary) -> Card:
+    subtitle = t(lang, "summary.subtitle" if _with_not_reported(s) else "summary_subtitle")
+    for per_kind, with_statuses, label_limit in _FITS:
+        top = [heading(t(lang, "summary_title")), subtle(subtitle),
+               _table(lang, s, with_statuses, label_limit)]
+        actions = None if with_statuses else [
+            ask_action(t(lang, "show_all_text"), Question(Intent.SUMMARY, as_text=True))]
+        result = card([*top, *_charts(lang, s, per_kind=per_kind)], actions)
+        if len(json.dumps(result)) <= CARD_BUDGET_BYTES:
+            break
+    return result
 
 
 def summary_text(lang: str, s: Summary) -> str:
@@ -107,12 +135,12 @@ def summary_text(lang: str, s: Summary) -> str:
     counts = [f"{on} {t(lang, 'on_plan').lower()}", f"{dev} {t(lang, 'deviating').lower()}"]
     if nr:
         counts.append(f"{nr} {t(lang, 'summary.not_reported').lower()}")
-    return f"{t(lang, 'summary_title')}: {', '.join(parts)}; {', '.join(counts)}."
+    return summary(f"{t(lang, 'summary_title')}: {', '.join(parts)}; {', '.join(counts)}.")
 
 
 def summary_table(lang: str, s: Summary) -> str:
     with_nr = _with_not_reported(s)
     rows = [(label if bold else f"  {label}", on, dev, *([nr] if with_nr else []), total)
             for label, on, dev, nr, total, bold in summary_rows(lang, s)]
-    return f"**{t(lang, 'summary_title')}**\n\n" + text_table(
-        [[str(c) for c in row] for row in rows], ["", *_headers(lang, s)])
+    return fit_text(f"**{t(lang, 'summary_title')}**\n\n" + text_table(
+        [[str(c) for c in row] for row in rows], ["", *_headers(lang, s)]), t(lang, "text_cut"))

@@ -80,11 +80,15 @@ def amount(lang: str, value: Decimal | int, currency: str = "SEK",
 
 
 def refusal(lang: str, code: str, params: dict[str, Any] | None = None) -> str:
-    """A storage refusal (storage.domain.Refused) in the user's language."""
+    """A storage refusal (storage.domain.Refused) in the user's language; the close names
+    storage suggests for a misspelt one (its "suggestions") after it."""
     key = f"refused.{code}"
     if not has(lang, key):
         return t(lang, "refused.unknown")
-    return t(lang, key, **(params or {}))
+    said = t(lang, key, **(params or {}))
+    if suggestions := (params or {}).get("suggestions"):
+        said += t(lang, "did_you_mean_names", names=suggestions)
+    return said
 
 
 def _value_label(lang: str, field: str, value: str) -> str:

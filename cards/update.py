@@ -6,7 +6,17 @@ from __future__ import annotations
 from datetime import date
 
 from cards.assignments import assignment_card
-from cards.elements import Card, Element, card, facts, heading, shorten, subtle, text
+from cards.elements import (
+    Card,
+    Element,
+    card,
+    facts,
+    heading,
+    shorten,
+    subtle,
+    summary,
+    text,
+)
 from cards.texts import day, describe_changes, forecast_label, status_label, t
 from storage.domain import Forecast, Status
 from storage.queries import AssignmentView
@@ -84,7 +94,14 @@ def update_card(lang: str, a: AssignmentView, today: date) -> Card:
     return card(body, [save])
 
 
+def update_text(lang: str, a: AssignmentView) -> str:
+    """The plain-text summary sent with the update card."""
+    return summary(f"{t(lang, 'update_title')}: #{a.number} {a.title}")
+
+
 def saved_text(lang: str, a: AssignmentView, changes: str) -> str:
+    """What an update changed, as a plain sentence: the updated card shows it (escaped, as
+    every text on a card); sent as a message's text, it must be escaped too."""
     described = describe_changes(lang, changes)
     # The sentence ends with its own full stop; titles often end with one too.
     return t(lang, "saved", title=a.title.rstrip("."), changes=f": {described}" if described

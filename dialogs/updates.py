@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from cards import assignments as assignment_cards
 from cards import update as update_cards
+from cards.elements import escape
 from cards.texts import t
 from dialogs.answers import Answer
 from dialogs.commands import Ask, Permission, command
@@ -74,7 +75,7 @@ def update(ask: Ask) -> Answer:
         allowed = may_update(s, ask.org_id, ask.user_id, a.unit_id)
     if not allowed:
         return _not_allowed(ask, a, _managers(ask, a.unit_id))
-    return Answer(f"{t(ask.lang, 'update_title')}: #{a.number} {a.title}",
+    return Answer(update_cards.update_text(ask.lang, a),
                   update_cards.update_card(ask.lang, a, ask.today), listed=(a.number,))
 
 
@@ -130,7 +131,8 @@ def submit_update(ask: Ask) -> Answer:
         by = t(ask.lang, "stale_by", who=result.changed_meanwhile_by) \
             if result.changed_meanwhile_by else ""
         notice = t(ask.lang, "stale", by=by)
-    return Answer(notice, update_cards.updated_card(ask.lang, a, ask.today, notice,
-                                                    ask.user_id),
+    # The card escapes the notice; the message's text (it names the title) must too.
+    return Answer(escape(notice), update_cards.updated_card(ask.lang, a, ask.today, notice,
+                                                            ask.user_id),
                   extra={"stale": result.stale})
 

@@ -128,8 +128,10 @@ def parse_number(text: str | int | float | Decimal) -> Decimal:
     if isinstance(text, int):
         return Decimal(text)
     if isinstance(text, float):
-        if text != text or text in (float("inf"), float("-inf")) or abs(text) >= 1e15:
+        if text != text or text in (float("inf"), float("-inf")):
             raise Refused("bad_number", value=str(text))
+        if abs(text) >= 1e15:  # past a float's exact integers: no figure of ours
+            raise Refused("number_too_large", value=str(text))
         return Decimal(str(text))
     cleaned = (
         text.strip()

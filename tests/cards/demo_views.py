@@ -18,6 +18,7 @@ from card_validation import MAX_CARD_BYTES, rendered_texts, schema_errors
 from storage import queries
 from storage.db import make_engine, migrate, session
 from storage.demo import load_demo
+from storage.filters import AssignmentFilter
 
 # Organisation ids in the order load_demo creates them.
 NORRTALJE, LOVISA, LERUM, NYKOPING, ALINGSAS = 1, 2, 3, 4, 5
@@ -31,6 +32,8 @@ class Demo:
     budgets: dict[str, queries.BudgetView]  # Lovisa, by unit
     indicators: dict[int, list[queries.IndicatorView]]  # by organisation
     summaries: dict[int, queries.Summary]
+    assignments: list[queries.AssignmentView]  # Norrtälje, by number, 3 comments each
+    units: dict[int, list[queries.UnitView]]  # by organisation
 
 
 @cache
@@ -49,8 +52,12 @@ def demo() -> Demo:
                 budgets[b.unit] = b
         indicators = {org: queries.indicators(s, org) for org in (LERUM, NYKOPING)}
         summaries = {org: queries.summary(s, org) for org in (NORRTALJE, LOVISA, NYKOPING)}
+        assignments = queries.assignments(s, NORRTALJE, AssignmentFilter(), TODAY, comments=3)
+        units = {org: queries.list_units(s, org)
+                 for org in (NORRTALJE, LOVISA, LERUM, NYKOPING, ALINGSAS)}
     engine.dispose()
-    return Demo(finance, counts, budgets, indicators, summaries)
+    return Demo(finance, counts, budgets, indicators, summaries,
+                sorted(assignments, key=lambda a: a.number), units)
 
 
 def unit(name: str) -> queries.FinanceView:
@@ -96,7 +103,12 @@ def charts_in(node: Any) -> list[dict[str, Any]]:
 
 
 def table_rows(text: str) -> list[list[str]]:
-    """The rows of an "as text" pipe table (cards.elements.text_table), as lists of cell
-    words: ["Totalt", "28", "8", "36"]."""
-    return [" ".join(line.strip().strip("|").split("|")).split() for line in text.splitlines()
-            if line.strip().startswith("|") and not line.strip().startswith("|-")]
+    """The rows of the pipe tables in an "as text" answer, each as its non-empty cells
+    (the header's separator line left out; rows have no closing pipe)."""
+    rows = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line.startswith("|") or set(line) <= set("|-: "):
+            continue
+        rows.append([cell.strip() for cell in line[1:].split("|") if cell.strip()])
+    return rows

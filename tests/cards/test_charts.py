@@ -127,3 +127,21 @@ def test_charts_nested_in_containers_and_unknown_types_elsewhere() -> None:
     other = card([{"type": "Chart.Sankey", "fallback": {"type": "TextBlock", "text": "x"}}])
     assert schema_errors(other)
     assert renderer_errors([other])[0]
+
+
+def test_long_labels_are_shortened_everywhere_but_never_merged() -> None:
+    same_start = "Ekonomi- och personaltjänster, avdelningen för "  # 47 characters alike
+    points = [charts.Point(same_start + "löner", Decimal(1), "1"),
+              charts.Point(same_start + "inköp", Decimal(2), "2"),
+              charts.Point("x" * 200, Decimal(3), "3")]
+    [chart, alt] = charts.horizontal_bar("T", points)
+    labels = [d["x"] for d in chart["data"]]
+    assert len(set(labels)) == 3 and all(len(x) <= 2 * charts.LABEL_CHARS for x in labels)
+    assert labels[2] == "x" * (2 * charts.LABEL_CHARS - 1) + "…"  # one length per chart
+    assert [f["title"] for f in chart["fallback"]["items"][1]["facts"]] == labels
+    assert "x" * 2 * charts.LABEL_CHARS not in alt["text"]
+    series = [charts.Series("y" * 200, [charts.Point("z" * 200, Decimal(1), "1")])]
+    [grouped, _] = charts.grouped_bar("T", series)
+    assert len(grouped["data"][0]["legend"]) == charts.LABEL_CHARS
+    assert len(grouped["data"][0]["values"][0]["x"]) == charts.LABEL_CHARS
+    assert charts.short_labels(["a", "a"]) == {"a": "a"}

@@ -124,9 +124,8 @@ def test_neutral_indicator_is_not_judged() -> None:
 
 def test_indicator_table() -> None:
     table = ic.indicator_table("sv", indicator(LERUM, SICK))
-    rows = table_rows(table)
-    assert ["2023", "–"] in [row[:2] for row in rows] and ["2023", "–"] in rows
-    assert ["2024", "–", "Minskande"] in rows
+    assert ["2023", "–"] in table_rows(table)
+    assert ["2024", "–", "Minskande"] in table_rows(table)
     assert "Kvinnor" in ic.indicator_table("sv", indicator(NYKOPING, HEALTH))
 
 

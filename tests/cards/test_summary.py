@@ -22,9 +22,9 @@ def test_every_summary_card(lang: str) -> None:
 
 def test_the_report_table() -> None:
     table = sc.summary_table("sv", demo().summaries[NORRTALJE])
-    lines = table_rows(table)
-    assert ["Totalt", "28", "8", "36"] in lines
-    assert ["Påbörjad", "15", "1", "16"] in lines
+    rows = table_rows(table)
+    assert ["Totalt", "28", "8", "36"] in rows
+    assert ["Påbörjad", "15", "1", "16"] in rows
     assert "Ej rapporterade" not in table  # all reported: the column is left out
     assert sc.summary_text("sv", demo().summaries[NORRTALJE]) == (
         "Sammanställning av uppdrag: Uppdrag 21, Nämndinitiativ 15; 28 enligt plan, "

@@ -87,10 +87,17 @@ def test_parse_number_rejects_garbage(text: str) -> None:
 
 def test_parse_number_rejects_non_numbers_from_spreadsheets() -> None:
     for value in (datetime(2025, 7, 31), date(2025, 7, 31), True, None, float("nan"),
-                  float("inf"), 1e16):
+                  float("inf")):
         with pytest.raises(Refused) as refused:
             parse_number(value)  # type: ignore[arg-type]
         assert refused.value.code == "bad_number"
+    # A spreadsheet number past a float's exact integers is a number, too large for us.
+    for value in (1e15, -1e16):
+        with pytest.raises(Refused) as refused:
+            parse_number(value)
+        assert (refused.value.code, refused.value.params) == (
+            "number_too_large", {"value": str(value)})
+    assert parse_number(999_999_999_999_999.0) == 999_999_999_999_999
 
 
 @pytest.mark.parametrize(

@@ -1104,7 +1104,8 @@ def test_utf16_csv_is_rejected_not_misread(engine: Engine, org: OrganisationView
                                            tmp_path: Path) -> None:
     path = tmp_path / "unicode.csv"
     path.write_bytes("unit;alias\nIT;IT-kontoret\n".encode("utf-16"))
-    assert _codes(_rejected(engine, org, path)) == [(1, "utf16")]  # "save it as UTF-8"
+    # Refused as UTF-16 while reading (storage.import_files), before any header is read.
+    assert _codes(_rejected(engine, org, path)) == [(1, "utf16")]
     assert counts(engine, org.id)["unit_alias"] == 0
 
 

@@ -1,8 +1,10 @@
 """storage/import_files.py: every bound on what an import may read, with generated files.
 
-Each refusal names the row (or the file) and writes nothing, on SQLite and PostgreSQL. The
-XLSX files are made with openpyxl and, where a case needs what openpyxl would not write
-(a wrong <dimension>, an infinite number, a zip bomb), edited or packed here.
+Each refusal is a code with its row (0 = the file) and parameters, and writes nothing, on
+SQLite and PostgreSQL (cards/texts words the codes; the command line's words are tested in
+tests/test_app.py). The XLSX files are made with openpyxl and, where a case needs what
+openpyxl would not write (a wrong <dimension>, an infinite number, a zip bomb), edited or
+packed here.
 """
 
 from __future__ import annotations
@@ -13,24 +15,18 @@ import tracemalloc
 import zipfile
 import zlib
 from collections.abc import Callable
-from decimal import InvalidOperation
 from pathlib import Path
 from typing import Any
 
 import pytest
 from openpyxl import Workbook
-from sqlalchemy import Engine
-from test_importer import (
-    ASSIGNMENTS,
-    EN_FINANCE_HEADER,
-    SV_ASSIGNMENT_HEADER,
-    _assignment,
-    _counts,
-    _write_csv,
-    _write_xlsx,
-)
+from sqlalchemy import Engine, select
+from storage_helpers import all_counts, new_org, write_csv, write_xlsx
+from test_importer import ASSIGNMENTS, EN_FINANCE_HEADER, SV_ASSIGNMENT_HEADER
 
 import storage.import_files as import_files
+from cards.texts import LANGUAGES, has, refusal
+from storage.db import session
 from storage.import_files import (
     MAX_CELL_CHARS,
     MAX_COLUMNS,
@@ -39,16 +35,35 @@ from storage.import_files import (
     MAX_XLSX_COMPRESSION_RATIO,
 )
 from storage.importer import ImportRejected, RowError, import_file, read_table
+from storage.models import Assignment
+from storage.organisations import OrganisationView
 
 
-def _refused(engine: Engine, path: Path) -> RowError:
-    """The one reason the file was refused; and nothing was written."""
-    before = _counts(engine)
+@pytest.fixture
+def org(engine: Engine) -> OrganisationView:
+    """An empty organisation."""
+    return new_org(engine, "Testkommun")
+
+
+def _refused(engine: Engine, org: OrganisationView, path: Path) -> RowError:
+    """The one reason the file was refused; nothing was written, anywhere; and the code is
+    worded in every language with the parameters it came with."""
+    before = all_counts(engine)
     with pytest.raises(ImportRejected) as refused:
-        import_file(engine, path)
-    assert _counts(engine) == before == {k: 0 for k in before}
+        import_file(engine, org.id, path)
+    assert all_counts(engine) == before
     [error] = refused.value.errors
+    for lang in LANGUAGES:
+        assert has(lang, f"refused.{error.code}"), (lang, error.code)
+        refusal(lang, error.code, error.params)  # every placeholder has its parameter
     return error
+
+
+def _assignments(engine: Engine, org: OrganisationView) -> dict[str, str]:
+    """title → kind of the organisation's assignments."""
+    with session(engine, org.id) as s:
+        return dict(s.execute(select(Assignment.title, Assignment.kind)
+                              .where(Assignment.organisation_id == org.id)).all())
 
 
 def _edit_xlsx(path: Path, edit: Callable[[bytes], bytes], out: Path | None = None) -> Path:
@@ -80,14 +95,14 @@ def _peak_memory(run: Callable[[], Any]) -> tuple[float, Any]:
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
-def test_a_file_over_the_size_bound_is_refused_unread(engine: Engine, tmp_path: Path,
-                                                      suffix: str) -> None:
+def test_a_file_over_the_size_bound_is_refused_unread(engine: Engine, org: OrganisationView,
+                                                      tmp_path: Path, suffix: str) -> None:
     path = tmp_path / f"stor{suffix}"
     with open(path, "wb") as f:
         f.write(b"unit;alias\n")
         f.truncate(MAX_FILE_BYTES + 1)  # sparse: big on paper, nothing to write
-    error = _refused(engine, path)
-    assert error.row == 0 and "filen är 50 MB; högst 50 MB importeras" in error.reason
+    error = _refused(engine, org, path)
+    assert error == RowError(0, "file_too_large", {"size_mb": 50, "limit_mb": 50})
 
 
 # --- XLSX: zip bombs ----------------------------------------------------------------------------
@@ -133,7 +148,7 @@ def _write_zip(path: Path, members: dict[str, tuple[bytes, int, int]]) -> Path:
 def zip_bomb(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A valid workbook whose sheet unpacks to 1 GiB (rows of spaces): 1 MB on disk."""
     folder = tmp_path_factory.mktemp("bomb")
-    good = _write_xlsx(folder / "good.xlsx", ASSIGNMENTS)
+    good = write_xlsx(folder / "good.xlsx", ASSIGNMENTS)
     members: dict[str, tuple[bytes, int, int]] = {}
     with zipfile.ZipFile(good) as src:
         for item in src.infolist():
@@ -148,80 +163,89 @@ def zip_bomb(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_a_zip_bomb_is_refused_from_the_zips_directory_in_seconds(
-    engine: Engine, zip_bomb: Path
+    engine: Engine, org: OrganisationView, zip_bomb: Path
 ) -> None:
     assert zip_bomb.stat().st_size < 1.2 * 2**20
     with zipfile.ZipFile(zip_bomb) as archive:  # a well-formed zip, openpyxl would open it
         assert archive.getinfo("xl/worksheets/sheet1.xml").file_size > 2**30
     started = time.monotonic()
-    error = _refused(engine, zip_bomb)
+    error = _refused(engine, org, zip_bomb)
     assert time.monotonic() - started < 2.0
-    assert "zip-bomb" in error.reason and "xl/worksheets/sheet1.xml" in error.reason
-    assert error.row == 0
+    assert (error.row, error.code) == (0, "zip_bomb")
+    assert error.params["member"] == "xl/worksheets/sheet1.xml"
+    assert error.params["ratio"] > MAX_XLSX_COMPRESSION_RATIO
+    assert error.params["size_mb"] == 1024
 
 
 def test_a_workbook_unpacking_past_the_total_bound_is_refused(
-    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    engine: Engine, org: OrganisationView, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     rows = [SV_ASSIGNMENT_HEADER] + [
         ["Uppdrag", "", f"Uppdrag nummer {i}", "IT", "2025-12-31", "Påbörjad", "Enligt plan",
          f"Kommentar {i}", "", ""] for i in range(3000)]
-    path = _write_xlsx(tmp_path / "u.xlsx", rows)
+    path = write_xlsx(tmp_path / "u.xlsx", rows)
     with zipfile.ZipFile(path) as archive:
         unpacked = sum(m.file_size for m in archive.infolist())
         assert all(m.file_size / m.compress_size < MAX_XLSX_COMPRESSION_RATIO
                    for m in archive.infolist())
     monkeypatch.setattr(import_files, "MAX_XLSX_UNPACKED_BYTES", unpacked - 1)
-    error = _refused(engine, path)
-    assert "packas upp till" in error.reason and "högst" in error.reason
+    error = _refused(engine, org, path)
+    assert (error.row, error.code) == (0, "unpacks_too_large")
+    assert set(error.params) == {"size_mb", "limit_mb"}
     monkeypatch.undo()
-    assert import_file(engine, path).created == 3000
+    assert import_file(engine, org.id, path).created == 3000
 
 
 # --- rows and columns ----------------------------------------------------------------------
 
 
-def test_a_csv_with_too_many_rows_is_refused(engine: Engine, tmp_path: Path) -> None:
+def test_a_csv_with_too_many_rows_is_refused(engine: Engine, org: OrganisationView,
+                                             tmp_path: Path) -> None:
     path = tmp_path / "rader.csv"
     path.write_text("unit;alias\n" + "IT;x\n" * MAX_ROWS, encoding="utf-8")
-    error = _refused(engine, path)
-    assert (error.row, error.reason) == (MAX_ROWS + 1, "filen har fler än 200 000 rader")
+    error = _refused(engine, org, path)
+    assert error == RowError(MAX_ROWS + 1, "too_many_rows", {"limit": 200_000})
 
 
 def test_an_xlsx_declaring_too_many_rows_is_refused_at_once(engine: Engine,
+                                                            org: OrganisationView,
                                                             tmp_path: Path) -> None:
-    path = _edit_xlsx(_write_xlsx(tmp_path / "u.xlsx", ASSIGNMENTS),
+    path = _edit_xlsx(write_xlsx(tmp_path / "u.xlsx", ASSIGNMENTS),
                       lambda xml: xml.replace(b'ref="A1:J4"', b'ref="A1:J300000"'))
-    error = _refused(engine, path)
-    assert error.row == MAX_ROWS + 1 and "300 000 rader; högst 200 000" in error.reason
+    started = time.monotonic()
+    error = _refused(engine, org, path)
+    assert time.monotonic() - started < 2.0
+    assert error == RowError(MAX_ROWS + 1, "too_many_rows", {"limit": 200_000})
 
 
 def test_an_xlsx_without_a_size_is_still_cut_at_the_row_bound(
-    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    engine: Engine, org: OrganisationView, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     rows = [SV_ASSIGNMENT_HEADER] + [
         ["Uppdrag", "", f"U {i}", "IT", "", "Påbörjad", "Enligt plan", "", "", ""]
         for i in range(60)]
-    path = _edit_xlsx(_write_xlsx(tmp_path / "u.xlsx", rows),
+    path = _edit_xlsx(write_xlsx(tmp_path / "u.xlsx", rows),
                       lambda xml: xml.replace(b'<dimension ref="A1:J61" />', b""))
     monkeypatch.setattr(import_files, "MAX_ROWS", 50)
-    error = _refused(engine, path)
-    assert (error.row, error.reason) == (51, "filen har fler än 50 rader")
+    error = _refused(engine, org, path)
+    assert error == RowError(51, "too_many_rows", {"limit": 50})
 
 
 def test_an_xlsx_declaring_a_too_small_size_is_read_whole(engine: Engine,
+                                                          org: OrganisationView,
                                                           tmp_path: Path) -> None:
     # openpyxl's read-only sheets stop at the declared last row, silently.
-    path = _edit_xlsx(_write_xlsx(tmp_path / "u.xlsx", ASSIGNMENTS),
+    path = _edit_xlsx(write_xlsx(tmp_path / "u.xlsx", ASSIGNMENTS),
                       lambda xml: xml.replace(b'ref="A1:J4"', b'ref="A1:J2"'))
-    assert import_file(engine, path).created == 3
+    assert import_file(engine, org.id, path).created == 3
 
 
-def test_a_csv_row_with_too_many_columns_is_refused(engine: Engine, tmp_path: Path) -> None:
+def test_a_csv_row_with_too_many_columns_is_refused(engine: Engine, org: OrganisationView,
+                                                    tmp_path: Path) -> None:
     rows = [row[:] for row in ASSIGNMENTS]
     rows[2] = rows[2] + ["extra"] * (MAX_COLUMNS + 1 - len(rows[2]))
-    error = _refused(engine, _write_csv(tmp_path / "u.csv", rows))
-    assert (error.row, error.reason) == (3, "101 kolumner; högst 100 läses")
+    error = _refused(engine, org, write_csv(tmp_path / "u.csv", rows))
+    assert error == RowError(3, "too_many_columns", {"count": 101, "limit": 100})
 
 
 def _xfd_workbook(path: Path) -> Path:
@@ -238,23 +262,23 @@ def _xfd_workbook(path: Path) -> Path:
 
 
 def test_an_xlsx_with_a_cell_in_column_xfd_is_refused_quickly_in_little_memory(
-    engine: Engine, tmp_path: Path
+    engine: Engine, org: OrganisationView, tmp_path: Path
 ) -> None:
     path = _xfd_workbook(tmp_path / "xfd.xlsx")
     assert path.stat().st_size < 60_000
     started = time.monotonic()
-    peak, outcome = _peak_memory(lambda: import_file(engine, path))
+    peak, outcome = _peak_memory(lambda: import_file(engine, org.id, path))
     seconds = time.monotonic() - started
     print(f"\nXFD, declared: {peak:.1f} MB peak, {seconds:.2f} s")
     assert peak < 200 and seconds < 10
     assert isinstance(outcome, ImportRejected)
-    [error] = outcome.errors
-    assert error.row == 1 and "till och med XFD; högst 100 (till och med CV)" in error.reason
-    assert _counts(engine)["assignment"] == 0
+    assert outcome.errors == [RowError(1, "sheet_too_wide", {"last": "XFD", "limit": 100,
+                                                             "limit_column": "CV"})]
+    assert _assignments(engine, org) == {}
 
 
 def test_an_xlsx_with_an_undeclared_cell_in_column_xfd_imports_in_little_memory(
-    engine: Engine, tmp_path: Path
+    engine: Engine, org: OrganisationView, tmp_path: Path
 ) -> None:
     path = _edit_xlsx(_xfd_workbook(tmp_path / "xfd.xlsx"),
                       lambda xml: xml.replace(b'<dimension ref="A1:XFD2201" />', b""))
@@ -264,34 +288,44 @@ def test_an_xlsx_with_an_undeclared_cell_in_column_xfd_imports_in_little_memory(
     print(f"\nXFD, undeclared: reading {peak:.1f} MB peak, {seconds:.2f} s")
     assert peak < 200 and seconds < 10
     assert max(len(row) for row in table) <= MAX_COLUMNS  # right of column CV is not read
-    assert import_file(engine, path).created == 2200
+    assert import_file(engine, org.id, path).created == 2200
 
 
 # --- cells --------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("length", [MAX_CELL_CHARS + 1, 200_000])
-def test_a_too_long_csv_cell_is_refused_with_its_row(engine: Engine, tmp_path: Path,
-                                                     length: int) -> None:
+def test_a_too_long_csv_cell_is_refused_with_its_row(engine: Engine, org: OrganisationView,
+                                                     tmp_path: Path, length: int) -> None:
     rows = [row[:] for row in ASSIGNMENTS]
     rows[3][7] = "x" * length  # past the csv module's own limit (131 072) too
-    error = _refused(engine, _write_csv(tmp_path / "u.csv", rows))
-    assert error.row == 4
-    assert error.reason == f"kolumn H har {length:,} tecken; högst 10 000".replace(",", " ")
+    error = _refused(engine, org, write_csv(tmp_path / "u.csv", rows))
+    assert error == RowError(4, "cell_too_long", {"column": "H", "chars": length,
+                                                  "limit": 10_000})
 
 
-def test_a_too_long_xlsx_cell_is_refused_with_its_row(engine: Engine, tmp_path: Path) -> None:
+def test_a_cell_of_exactly_the_bound_is_read(engine: Engine, org: OrganisationView,
+                                             tmp_path: Path) -> None:
+    rows = [row[:] for row in ASSIGNMENTS]
+    rows[3][7] = "å" * MAX_CELL_CHARS
+    assert import_file(engine, org.id, write_csv(tmp_path / "u.csv", rows)).created == 3
+
+
+def test_a_too_long_xlsx_cell_is_refused_with_its_row(engine: Engine, org: OrganisationView,
+                                                      tmp_path: Path) -> None:
     rows = [row[:] for row in ASSIGNMENTS]
     rows[2][7] = "y" * (MAX_CELL_CHARS + 1)
-    error = _refused(engine, _write_xlsx(tmp_path / "u.xlsx", rows))
-    assert (error.row, error.reason) == (3, "kolumn H har 10 001 tecken; högst 10 000")
+    error = _refused(engine, org, write_xlsx(tmp_path / "u.xlsx", rows))
+    assert error == RowError(3, "cell_too_long", {"column": "H", "chars": 10_001,
+                                                  "limit": 10_000})
 
 
-def test_a_nul_character_is_refused_with_its_row(engine: Engine, tmp_path: Path) -> None:
+def test_a_nul_character_is_refused_with_its_row(engine: Engine, org: OrganisationView,
+                                                 tmp_path: Path) -> None:
     rows = [row[:] for row in ASSIGNMENTS]
     rows[2][7] = "Klart\x00 nästan"
-    error = _refused(engine, _write_csv(tmp_path / "u.csv", rows))
-    assert error.row == 3 and "kolumn H innehåller ett NUL-tecken" in error.reason
+    error = _refused(engine, org, write_csv(tmp_path / "u.csv", rows))
+    assert error == RowError(3, "nul_in_cell", {"column": "H"})
 
 
 def _finance_xlsx(path: Path, forecast: str) -> Path:
@@ -305,39 +339,45 @@ def _finance_xlsx(path: Path, forecast: str) -> Path:
                                                     f"<v>{forecast}</v>".encode()))
 
 
-@pytest.mark.parametrize("forecast", ["1E999", "-1E999", "1E28", "1E26",
-                                      "100000000000000000000000000"])
+@pytest.mark.parametrize(("forecast", "code"), [
+    ("1E999", "bad_cell_number"), ("-1E999", "bad_cell_number"),
+    ("1E28", "cell_number_too_large"), ("1E26", "cell_number_too_large"),
+    ("100000000000000000000000000", "cell_number_too_large"),
+    ("1E20", "cell_number_too_large"),  # the bound itself, 10²⁰
+])
 def test_xlsx_numbers_that_break_decimals_are_refused_with_their_row(
-    engine: Engine, tmp_path: Path, forecast: str
+    engine: Engine, org: OrganisationView, tmp_path: Path, forecast: str, code: str
 ) -> None:
-    error = _refused(engine, _finance_xlsx(tmp_path / "f.xlsx", forecast))
-    assert error.row == 2 and error.reason.startswith("kolumn F: ")
-    assert "ogiltigt tal" in error.reason or "för stort tal" in error.reason
+    error = _refused(engine, org, _finance_xlsx(tmp_path / "f.xlsx", forecast))
+    assert (error.row, error.code, error.params["column"]) == (2, code, "F")
+    assert error.params["value"]
 
 
-def test_a_large_but_sane_xlsx_number_is_the_row_parsers_business(engine: Engine,
-                                                                  tmp_path: Path) -> None:
+def test_a_large_but_sane_xlsx_number_is_the_row_parsers_business(
+    engine: Engine, org: OrganisationView, tmp_path: Path
+) -> None:
     # Under the reading bound, the finance rules refuse it as they always did.
-    error = _refused(engine, _finance_xlsx(tmp_path / "f.xlsx", "1E15"))
-    assert error.row == 2 and "för stort tal" in error.reason
+    error = _refused(engine, org, _finance_xlsx(tmp_path / "f.xlsx", "1E15"))
+    assert (error.row, error.code) == (2, "number_too_large")
+    assert error.params["column"] == "forecast_year"
 
 
-@pytest.mark.xfail(strict=True, raises=InvalidOperation,
-                   reason="storage.importer._money quantizes before its size check: a CSV "
-                          "figure of 27+ digits fails in Decimal (the row part, not reading)")
-def test_a_huge_csv_figure_is_a_row_error(engine: Engine, tmp_path: Path) -> None:
+def test_a_huge_csv_figure_is_a_row_error(engine: Engine, org: OrganisationView,
+                                          tmp_path: Path) -> None:
+    """Once failed inside Decimal (quantized before the size check); now a row error."""
     path = tmp_path / "f.csv"
     path.write_text(";".join(EN_FINANCE_HEADER) + "\nIT;2025-07-31;1;2;3;" + "9" * 30 + ";\n",
                     encoding="utf-8")
-    error = _refused(engine, path)
-    assert error.row == 2
+    error = _refused(engine, org, path)
+    assert (error.row, error.code) == (2, "number_too_large")
+    assert error.params["column"] == "forecast_year"
 
 
 # --- encodings ------------------------------------------------------------------------------
 
 
 def test_utf8_with_one_stray_windows_1252_byte_is_refused_naming_its_line(
-    engine: Engine, tmp_path: Path
+    engine: Engine, org: OrganisationView, tmp_path: Path
 ) -> None:
     text = (
         "unit;alias\n"
@@ -347,22 +387,34 @@ def test_utf8_with_one_stray_windows_1252_byte_is_refused_naming_its_line(
         b"ldre\n")
     path = tmp_path / "alias.csv"
     path.write_bytes(text)
-    error = _refused(engine, path)
-    assert error.row == 4 and "byte 0xE4" in error.reason and "UTF-8" in error.reason
+    error = _refused(engine, org, path)
+    assert error == RowError(4, "stray_byte", {"byte": "0xE4"})
 
 
-def test_windows_1252_without_utf8_letters_is_still_windows_1252(engine: Engine,
-                                                                 tmp_path: Path) -> None:
+def test_utf16_is_refused_not_misread(engine: Engine, org: OrganisationView,
+                                      tmp_path: Path) -> None:
+    path = tmp_path / "alias.csv"
+    path.write_bytes("unit;alias\nIT;IT-enheten\n".encode("utf-16"))
+    assert _refused(engine, org, path) == RowError(1, "utf16", {})
+
+
+def test_windows_1252_without_utf8_letters_is_still_windows_1252(
+    engine: Engine, org: OrganisationView, tmp_path: Path
+) -> None:
+    new_unit = tmp_path / "units.csv"
+    new_unit.write_bytes("unit;parent\nRäddningstjänst;\n".encode("cp1252"))
+    import_file(engine, org.id, new_unit)  # alias files name units that exist
     path = tmp_path / "alias.csv"
     path.write_bytes("unit;alias\nRäddningstjänst;Räddningstjänsten\n".encode("cp1252"))
-    assert import_file(engine, path).created == 1
+    assert import_file(engine, org.id, path).created == 1
     path.write_bytes("unit;alias\nRäddningstjänst;Brandkåren\n".encode())
-    assert import_file(engine, path).created == 1
+    assert import_file(engine, org.id, path).created == 1
 
 
-def test_a_valid_file_within_every_bound_still_imports(engine: Engine, tmp_path: Path) -> None:
-    for maker, suffix in ((_write_csv, ".csv"), (_write_xlsx, ".xlsx")):
+def test_a_valid_file_within_every_bound_still_imports(engine: Engine, org: OrganisationView,
+                                                       tmp_path: Path) -> None:
+    for maker, suffix in ((write_csv, ".csv"), (write_xlsx, ".xlsx")):
         path = maker(tmp_path / f"u{suffix}", ASSIGNMENTS)
-        result = import_file(engine, path)
+        result = import_file(engine, org.id, path)
         assert result.rows == 3
-    assert _assignment(engine, "Översyn av lokalförsörjningen").kind == "Uppdrag"
+    assert _assignments(engine, org)["Översyn av lokalförsörjningen"] == "Uppdrag"
