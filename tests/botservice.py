@@ -29,6 +29,7 @@ from jwt.algorithms import RSAAlgorithm
 from sqlalchemy import func, select
 
 from app import build
+from storage.demo import DEMO_ORGANISATIONS
 from storage.models import BotStateItem
 
 APP_ID = "5f3c1b2a-0000-4000-8000-00000000a11d"
@@ -36,7 +37,8 @@ ISSUER = "https://api.botframework.com"
 # An issuer botbuilder treats as the Bot Framework Emulator's (EmulatorValidation).
 EMULATOR_ISSUER = "https://sts.windows.net/d6d49420-f39b-4df7-a1dc-d59a935871db/"
 KEY_ID = "test-key-1"
-TENANT = "tenant-1"
+# Norrtälje's demo tenant: with authentication on, a tenant without an organisation is refused.
+TENANT = DEMO_ORGANISATIONS[0].tenant
 # The channels the real signing keys are endorsed for include more than Teams.
 ENDORSEMENTS = ["msteams", "emulator", "webchat", "directline"]
 
@@ -138,7 +140,8 @@ class Harness:
         return {
             "type": "message", "id": f"act-{uuid.uuid4().hex[:8]}", "channelId": channel_id,
             "serviceUrl": service_url or self.channel.url, "text": text, "locale": "sv-SE",
-            "from": {"id": "29:anna", "name": "Anna"}, "recipient": {"id": "28:laget"},
+            "from": {"id": "29:anna", "name": "Anna", "aadObjectId": "aad-anna"},
+            "recipient": {"id": "28:laget"},
             "conversation": conversation,
         }
 

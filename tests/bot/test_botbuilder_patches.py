@@ -56,7 +56,7 @@ def _reply_variants() -> list:
         SuggestedActions,
     )
 
-    from bot.replies import card_activity
+    from dialogs.answers import card_activity
     from cards.help import help_card
 
     card = MessageFactory.attachment(CardFactory.adaptive_card(help_card("sv")))

@@ -10,26 +10,34 @@ from typing import Any
 
 import pytest
 from botbuilder.schema import Activity, ChannelAccount
-from botservice import Harness, harness, make_token
+from botservice import TENANT, Harness, harness, make_token
 from sqlalchemy import func
 from sqlmodel import select
 
 from bot.identity import user_id_of
 from storage.db import session
-from storage.demo import load_demo
 from storage.models import Assignment, ConversationRef, StatusComment
+from storage.organisations import by_tenant
 from storage.roles import RoleName, grant
 
 ADMIN = "0b5e4a3c-aaaa-4bbb-8ccc-00000000ad31"  # an admin's Entra object id
 
 
+def _org_id(h: Harness) -> int:
+    """The harness's tenant is Norrtälje's (the demo data is loaded when the bot builds)."""
+    with session(h.components.engine) as s:
+        org = by_tenant(s, TENANT)
+    assert org is not None
+    return org.id
+
+
 def _arrange(h: Harness) -> Assignment:
-    engine = h.components.engine
-    load_demo(engine)
-    with session(engine) as s, s.begin():
-        grant(s, ADMIN, RoleName.ADMIN, user_name="Ada Admin")
-    with session(engine) as s:
+    org = _org_id(h)
+    with session(h.components.engine, org) as s, s.begin():
+        grant(s, org, ADMIN, RoleName.ADMIN, user_name="Ada Admin")
+    with session(h.components.engine, org) as s:
         return s.exec(select(Assignment).where(
+            Assignment.organisation_id == org,
             Assignment.title.startswith("Trygghetskameror"))).one()
 
 
@@ -45,7 +53,7 @@ def _update(h: Harness, a: Assignment, channel_id: str, sender: dict[str, str]) 
 
 
 def _saved(h: Harness) -> tuple[int, int]:
-    with session(h.components.engine) as s:
+    with session(h.components.engine, _org_id(h)) as s:
         return (s.exec(select(func.count()).select_from(StatusComment)).one(),
                 sum(a.version for a in s.exec(select(Assignment))))
 
@@ -109,7 +117,7 @@ async def test_the_conversation_reference_keeps_only_an_entra_id_when_authentica
     for activity in (teams_only, with_aad):
         status, _ = await authed.post(activity, make_token(authed.channel.url))
         assert status in (200, 201)
-    with session(authed.components.engine) as s:
+    with session(authed.components.engine, _org_id(authed)) as s:
         users = {r.conversation_id: r.user_id for r in s.exec(select(ConversationRef))}
     assert users == {"c-no-aad": "", "c-aad": ADMIN}
 
