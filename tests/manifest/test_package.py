@@ -444,6 +444,7 @@ def test_empty_env_is_refused_listing_every_missing_value(
     app = cli()
     for name in PACKAGE_ENV:
         monkeypatch.setenv(name, "")
+    monkeypatch.setenv("LAGET_LANGUAGE", "sv")  # the CLI speaks LANG's language otherwise
     assert app.main(["package", "--out", str(tmp_path / "out")]) == 1
     err = capsys.readouterr().err
     assert "inget paket skrevs, manifestet är ogiltigt" in err
