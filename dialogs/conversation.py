@@ -79,6 +79,13 @@ def context_from_state(data: Any) -> Context | None:
         return None
 
 
+def _with_units(pending: Question, units: tuple[int, ...]) -> Question:
+    """The question the bot asked back about, for the units the reply names."""
+    if pending.intent is Intent.ASSIGNMENTS:
+        return pending.with_(filter=replace(pending.filter, unit_ids=units), page=1)
+    return pending.with_(units=units, page=1)
+
+
 class Conversation(ComponentDialog):
     """The ask-back prompt as a botbuilder dialog, and the turn logic around it."""
 
@@ -250,9 +257,13 @@ class Conversation(ComponentDialog):
                                  PromptOptions(prompt=reply_activity(answer)))
 
     async def _resume_step(self, step: WaterfallStepContext) -> DialogTurnResult:
-        """The reply to the prompt: a unit completes the pending question (followup.resolve
-        uses the context's `pending`); a new question is answered as asked."""
+        """The reply to the prompt: a bare unit completes the question asked back about
+        (the prompt's options hold it; followup.resolve completes the figures questions
+        already); a new question is answered as asked."""
         question, stored, current = await self._understand(step.context)
+        awaited = getattr(step.options, "awaiting", None)
+        if isinstance(awaited, Question) and question.subject_only:
+            question = _with_units(awaited, question.units or question.filter.unit_ids)
         if question.intent is Intent.CANCEL:
             await step.context.send_activity(
                 t(self.ask_for(step.context, question).lang, "cancelled"))

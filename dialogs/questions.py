@@ -222,6 +222,22 @@ def budget(ask: Ask) -> Answer:
                   question=q)
 
 
+def _unknown_unit(ask: Ask) -> Answer:
+    """Words with a unit's ending name none of the organisation's units: say so and ask
+    which, with the units that have the most assignments as buttons (the whole
+    organisation's list would answer a question nobody asked)."""
+    q = ask.question
+    with session(ask.engine, ask.org_id) as s:
+        candidates = sorted((u for u in queries.list_units(s, ask.org_id) if u.assignments),
+                            key=lambda u: (-u.assignments, u.name))  # only a few fit
+    pending = q.with_(unmatched=(), unknown_units=(), follow_up=False)
+    options = [(u.name, pending.with_(filter=replace(q.filter, unit_ids=(u.id,))))
+               for u in candidates[:8]]
+    said = t(ask.lang, "unknown_unit", text=" ".join(q.unknown_units)[:80])
+    return Answer(help_cards.clarify_text(ask.lang, said, options),
+                  help_cards.clarify_card(ask.lang, said, options), awaiting=pending)
+
+
 @command(Intent.ASSIGNMENTS, shared=True)
 def assignments(ask: Ask) -> Answer:
     q = ask.question
@@ -229,6 +245,8 @@ def assignments(ask: Ask) -> Answer:
     lang = ask.lang
     if q.form is Form.DETAIL and len(f.numbers) == 1 and f == f.__class__(numbers=f.numbers):
         return _detail(ask, f.numbers[0])
+    if q.unknown_units and not (f.unit_ids or f.numbers or f.words):
+        return _unknown_unit(ask)
     title = list_title(lang, f, ask.unit_name)
     with session(ask.engine, ask.org_id) as s:
         if q.form is Form.COUNT:

@@ -183,6 +183,11 @@ class Variants:
         self.org_suffixes = tuple(sorted(orgs, key=len, reverse=True))
         self._cached = lru_cache(maxsize=16384)(self._compute)
 
+    def org_named(self, folded: str) -> bool:
+        """The word ends as a unit's name does ("socialförvaltningen", "it-avdelningen")."""
+        return any(folded.endswith(suffix) and len(folded) - len(suffix) >= 2
+                   for suffix in self.org_suffixes)
+
     def of(self, token: Token, names: bool = False) -> tuple[tuple[str, float], ...]:
         """Forms to try against lexicon phrases; with names=True also the forms only names
         take (without an organisational suffix: "it-avdelningen" → "it")."""

@@ -852,7 +852,11 @@ class _Decider:
         form = Form.COUNT if f.cue("count") else Form.LIST
         confidence = 1.0
         numbers: tuple[int, ...] = ()
-        self.unmatched.extend(self._words(self._strange_words()))
+        strange = self._strange_words()
+        self.unmatched.extend(self._words(strange))
+        unknown_units = () if units else tuple(
+            f.text.original[f.tokens[i].start:f.tokens[i].end] for i in strange
+            if self.u.index.variants.org_named(f.tokens[i].folded))
         if f.refs:
             numbers = tuple(dict.fromkeys(f.refs))[:MAX_NUMBERS]
         elif hits := self._title_hits():
@@ -877,7 +881,8 @@ class _Decider:
                     numbers=numbers)), ambiguous)
         if numbers:
             flt = _replace(flt, numbers=numbers)
-        question = Question(Intent.ASSIGNMENTS, form, filter=flt, confidence=confidence)
+        question = Question(Intent.ASSIGNMENTS, form, filter=flt, confidence=confidence,
+                            unknown_units=unknown_units[:5])
         return self._with_unit_alternatives(question, ambiguous)
 
     def _kinds(self) -> list[str]:

@@ -110,6 +110,9 @@ class Question:
     days: int | None = None  # snooze length
     # What was understood but not matched (for "I understood … but not …").
     unmatched: tuple[str, ...] = ()
+    # Of those, the words with a unit's ending ("Socialförvaltningen", as typed) when no
+    # unit was found: a list must not answer for every unit instead.
+    unknown_units: tuple[str, ...] = ()
     # Ranked other readings when unsure (best first); the dialogs ask back with buttons.
     alternatives: tuple[Question, ...] = ()
     confidence: float = 1.0
@@ -150,7 +153,7 @@ class Question:
                 if values.get(name) is not None:
                     values[name] = enum(values[name])
             values["filter"] = _filter_from(values.get("filter") or {})
-            for name in ("units", "indicators", "unmatched"):
+            for name in ("units", "indicators", "unmatched", "unknown_units"):
                 values[name] = tuple(values.get(name) or ())
             if values.get("years") is not None:
                 a, b = values["years"]
@@ -187,7 +190,7 @@ def _check_types(q: Question) -> None:
     if any(isinstance(v, bool) or not isinstance(v, int) or not 0 < v < 2**31 for v in ints):
         raise ValueError("ids must be positive integers")
     strs = (*q.filter.statuses, *q.filter.forecasts, *q.filter.kinds, *q.filter.goal_areas,
-            *q.filter.words, *q.unmatched)
+            *q.filter.words, *q.unmatched, *q.unknown_units)
     if any(not isinstance(v, str) or len(v) > 500 for v in strs):
         raise ValueError("filter values must be short strings")
     if max(len(q.units), len(q.indicators), len(q.filter.unit_ids), len(q.filter.numbers),

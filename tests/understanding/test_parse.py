@@ -120,6 +120,19 @@ def test_no_unit_is_invented_from_leftover_words() -> None:
     assert q.units == () and "kulturförvaltningen" in q.unmatched
 
 
+def test_a_unit_name_that_names_no_unit_is_kept_as_typed() -> None:
+    """A list asked of a unit the organisation lacks must not be everyone's list: the
+    dialogs refuse it by `unknown_units` (words with a unit's ending, lexicon data)."""
+    q = ask("försenade för Socialförvaltningen")
+    assert q.intent is Intent.ASSIGNMENTS and q.filter.unit_ids == ()
+    assert q.unknown_units == ("Socialförvaltningen",)
+    assert Question.from_data(q.to_data()) == q
+    # Filler words are no unit names, and a known unit leaves nothing unknown.
+    assert ask("asså vilka uppdrag e klara").unknown_units == ()
+    known = ask("försenade för Näringslivsenheten")
+    assert known.filter.unit_ids and known.unknown_units == ()
+
+
 def test_unknown_words_are_reported_with_suggestions() -> None:
     q = ask("hur mår brandförsvart egentligen med sina grejer")
     assert q.intent in (Intent.FINANCE, Intent.UNKNOWN)
