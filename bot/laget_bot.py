@@ -51,7 +51,9 @@ class LagetBot(ActivityHandler):
         activity = turn_context.activity
         value = activity.value if isinstance(activity.value, dict) else {}
         if activity.name == "composeExtension/query":
-            return InvokeResponse(status=200, body=await self._search.query(turn_context, value))
+            # The raw value: a malformed one is answered with no results, not an empty search.
+            return InvokeResponse(status=200,
+                                  body=await self._search.query(turn_context, activity.value))
         if activity.name == "composeExtension/selectItem":
             return InvokeResponse(status=200, body=await self._search.select(turn_context, value))
         if activity.name != "adaptiveCard/action":

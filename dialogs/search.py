@@ -9,6 +9,7 @@ user's own units' assignments (managers), else the organisation's open ones due 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from botbuilder.core import TurnContext
@@ -20,36 +21,71 @@ from storage import queries
 from storage.db import run, session
 from storage.filters import AssignmentFilter
 from storage.roles import managed_unit_ids
+from understanding.normalize import clean
 from understanding.question import Intent, Question
 
 MAX_RESULTS = 25
 MAX_QUERY = 200
+MAX_SKIP = 1000
 COMMAND_ID = "searchAssignments"
 
 
-def _query_text(value: dict[str, Any]) -> tuple[str, int]:
+@dataclass(frozen=True)
+class _Query:
+    words: str
+    skip: int
+    count: int
+    malformed: bool = False  # not what Teams sends: answered with no results
+
+
+def _int_option(options: dict[str, Any], name: str, default: int, low: int, high: int) -> int:
+    """A whole number of at least `low` (else the default: a count of 0 or -5 is no page
+    size), at most `high`."""
+    raw = options.get(name)
+    if not isinstance(raw, int) or isinstance(raw, bool) or raw < low:  # True is an int
+        return default
+    return min(raw, high)
+
+
+def _query(value: Any) -> _Query:
+    """The search words and the page Teams asks for (queryOptions.skip/count). No "query"
+    parameter is the initial run (an empty search); one that is not text, or a value or
+    parameter list of the wrong shape, is malformed."""
+    if not isinstance(value, dict):
+        return _Query("", 0, 0, malformed=True)
+    raw_options = value.get("queryOptions")
+    options = raw_options if isinstance(raw_options, dict) else {}
+    skip = _int_option(options, "skip", 0, 0, MAX_SKIP)
+    count = _int_option(options, "count", MAX_RESULTS, 1, MAX_RESULTS)
+    parameters = value.get("parameters")  # Teams always sends them (initialRun too)
+    if not isinstance(parameters, list):
+        return _Query("", skip, count, malformed=True)
     text = ""
-    for parameter in value.get("parameters") or []:
+    for parameter in parameters:
         if isinstance(parameter, dict) and parameter.get("name") in ("query", "searchText"):
             raw = parameter.get("value")
-            text = raw if isinstance(raw, str) else ""
-    options = value.get("queryOptions") if isinstance(value.get("queryOptions"), dict) else {}
-    skip = options.get("skip") if isinstance(options.get("skip"), int) else 0
-    return text[:MAX_QUERY].strip(), max(0, min(skip, 1000))
+            if not isinstance(raw, str):
+                return _Query("", skip, count, malformed=True)
+            text = raw
+    # Control characters go as in a message (PostgreSQL refuses a NUL in a query's text).
+    return _Query(clean(text[:MAX_QUERY]), skip, count)
 
 
 class ComposeSearch:
     def __init__(self, conversation: Conversation) -> None:
         self._conversation = conversation
 
-    async def query(self, context: TurnContext, value: dict[str, Any]) -> dict[str, Any]:
-        words, skip = _query_text(value)
+    async def query(self, context: TurnContext, value: Any) -> dict[str, Any]:
+        q = _query(value)
         ask = self._conversation.ask_for(context, Question(Intent.ASSIGNMENTS))
-        found = await run(ask.engine, self._find, ask, words, skip)
-        found = found[skip:skip + MAX_RESULTS] if words else found[:MAX_RESULTS]
+        found: list[queries.AssignmentView] = []
+        if not q.malformed:
+            # Enough for the page asked for; the page itself is cut here, for every search.
+            found = await run(ask.engine, self._find, ask, q.words, q.skip + q.count)
         return {"composeExtension": {
             "type": "result", "attachmentLayout": "list",
-            "attachments": [self._result(ask.lang, a, ask.today) for a in found],
+            "attachments": [self._result(ask.lang, a, ask.today)
+                            for a in found[q.skip:q.skip + q.count]],
         }}
 
     def _filter(self, ask: Any, words: str) -> AssignmentFilter | None:
@@ -64,18 +100,18 @@ class ComposeSearch:
             return AssignmentFilter(unit_ids=q.units)
         return None
 
-    def _find(self, ask: Any, words: str, skip: int) -> list[queries.AssignmentView]:
+    def _find(self, ask: Any, words: str, limit: int) -> list[queries.AssignmentView]:
         with session(ask.engine, ask.org_id) as s:
             if not words:
                 units = managed_unit_ids(s, ask.org_id, ask.user_id)
                 if units:
-                    return queries.assignments_of_units(s, ask.org_id, units)[:MAX_RESULTS]
+                    return queries.assignments_of_units(s, ask.org_id, units)[:limit]
                 return queries.assignments(s, ask.org_id, AssignmentFilter(open_only=True),
-                                           ask.today, limit=MAX_RESULTS)
+                                           ask.today, limit=limit)
             f = self._filter(ask, words)
             if f is None:
-                return queries.search_titles(s, ask.org_id, words.split(), skip + MAX_RESULTS)
-            return queries.assignments(s, ask.org_id, f, ask.today, limit=skip + MAX_RESULTS)
+                return queries.search_titles(s, ask.org_id, words.split(), limit)
+            return queries.assignments(s, ask.org_id, f, ask.today, limit=limit)
 
     @staticmethod
     def _load(ask: Any, numbers: list[int]) -> list[queries.AssignmentView]:
