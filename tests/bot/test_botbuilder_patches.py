@@ -56,8 +56,8 @@ def _reply_variants() -> list:
         SuggestedActions,
     )
 
-    from dialogs.answers import card_activity
     from cards.help import help_card
+    from dialogs.answers import card_activity
 
     card = MessageFactory.attachment(CardFactory.adaptive_card(help_card("sv")))
     card.text, card.reply_to_id = "Hjälp", "a-1"

