@@ -226,9 +226,8 @@ def test_session_keeps_objects_usable_after_commit(engine: Engine) -> None:
     assert unit.id is not None and unit.name == "IT"  # no DetachedInstanceError
 
 
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # PostgreSQL's setting
 def test_each_transaction_of_a_scoped_session_sets_its_organisation(engine: Engine) -> None:
-    if engine.dialect.name != "postgresql":
-        pytest.skip("laget.organisation_id is PostgreSQL's")
     setting = text(f"SELECT current_setting('{ORGANISATION_SETTING}', true)")
     with session(engine, 7) as s:
         assert s.execute(setting).scalar() == "7"

@@ -205,13 +205,17 @@ def test_an_import_changes_only_its_organisation(engine: Engine, two) -> None:
 # --- PostgreSQL's row-level security -------------------------------------------------------
 
 
+# Row-level security is PostgreSQL's: these tests take only its half of `database_url`.
+postgres_only = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+
+
 @pytest.fixture
 def pg(engine: Engine) -> Engine:
-    if engine.dialect.name != "postgresql":
-        pytest.skip("row-level security is PostgreSQL's")
+    assert engine.dialect.name == "postgresql"
     return engine
 
 
+@postgres_only
 def test_an_unscoped_session_sees_nothing(pg: Engine, two) -> None:
     with session(pg) as s:
         for table in ("assignment", "unit", "status_comment", "finance_follow_up",
@@ -221,6 +225,7 @@ def test_an_unscoped_session_sees_nothing(pg: Engine, two) -> None:
         assert conn.execute(text("SELECT count(*) FROM assignment")).scalar_one() == 0
 
 
+@postgres_only
 def test_a_scoped_session_without_where_sees_only_its_rows(pg: Engine, two) -> None:
     a, b = two
     with session(pg, a.id) as s:
@@ -237,6 +242,7 @@ def test_a_scoped_session_without_where_sees_only_its_rows(pg: Engine, two) -> N
                          ).scalar_one() == 0
 
 
+@postgres_only
 def test_an_insert_into_another_organisation_fails(pg: Engine, two) -> None:
     a, b = two
     with pytest.raises(DBAPIError, match="row-level security"):
