@@ -173,8 +173,8 @@ def update_question(number: int) -> Question:
 
 
 def update_action(number: int, title: str) -> Element:
-    """The Update button on every assignment card, list row and nudge: opens the update card
-    for that assignment (its number in the organisation)."""
+    """The Update button on an assignment's card and on each item of a nudge (a list's row
+    opens the assignment's card instead): opens the update card for that assignment."""
     return ask_action(title, update_question(number))
 
 

@@ -63,6 +63,13 @@ def unknown(ask: Ask) -> Answer:
                   help_cards.clarify_card(ask.lang, said, options))
 
 
+@command(Intent.NTH)
+def nth_missing(ask: Ask) -> Answer:
+    """"den tionde" that no list in the context has (a list's item is resolved before
+    dispatch): say so, and keep the context, so "den andra" still works next."""
+    return Answer(t(ask.lang, "nth_missing"))
+
+
 @command(Intent.UNITS, shared=True)
 def units(ask: Ask) -> Answer:
     with session(ask.engine, ask.org_id) as s:

@@ -22,8 +22,9 @@ from understanding.question import Intent, Question
 TODAY = date(2025, 9, 30)
 CHANGING = {Intent.UPDATE, Intent.MY_ASSIGNMENTS, Intent.SUBMIT_UPDATE}
 # Completed from the previous turn by understanding.followup.resolve before dispatch (or
-# turned into UNKNOWN when there is nothing to follow).
-RESOLVED_BEFORE_DISPATCH = {Intent.PREVIOUS, Intent.NTH, Intent.AS_TEXT}
+# turned into UNKNOWN when there is nothing to follow). An NTH past the list reaches its own
+# command, which says so (tests/dialogs/test_conversation.py).
+RESOLVED_BEFORE_DISPATCH = {Intent.PREVIOUS, Intent.AS_TEXT}
 
 
 def test_every_intent_has_a_command_and_only_changes_need_update() -> None:

@@ -122,3 +122,15 @@ async def test_a_button_of_the_ask_back_answers_it(bot: BotClient) -> None:
     answered = await bot.post(bot.activity(value=button["data"]))
     assert answered.text == "Försenade uppdrag – Stab och planering: 2 st"
     assert not await waiting(bot)
+
+
+async def test_an_item_past_the_list_is_told_and_the_list_stays(bot: BotClient) -> None:
+    listed = await bot.say("försenade för Stab")
+    shown = listed.card["body"]
+    reply = await bot.say("den tionde")
+    assert reply.text == "Den raden finns inte i den senaste listan. Fråga efter en lista " \
+        "först, eller välj en rad som finns i den."
+    reply = await bot.say("den första")  # the list is still the context
+    assert reply.card["body"][1]["text"].split()[0] in str(shown)
+    english = await bot.say("the tenth one", locale="en-US")
+    assert english.text.startswith("That item is not in the last list.")
