@@ -23,6 +23,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from botclient import BOT_ID, BOT_NAME, BotClient, bot_settings, running_bot
+from card_helpers import elements
 from card_validation import assert_valid_cards
 from fake_channel import FakeChannel, fake_channel
 from nudging import subscribe
@@ -52,21 +53,9 @@ async def bot(database_url: str) -> AsyncIterator[BotClient]:
 
 def card_texts(card: dict) -> str:
     """Every string shown on a card, for content assertions."""
-    found: list[str] = []
-
-    def walk(node: object) -> None:
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if key in ("text", "title", "value") and isinstance(value, str):
-                    found.append(value.replace("\\", ""))
-                elif key != "data":
-                    walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(card)
-    return "\n".join(found)
+    return "\n".join(value.replace("\\", "") for e in elements(card)
+                     for key, value in e.items()
+                     if key in ("text", "title", "value") and isinstance(value, str))
 
 
 def norrtalje(engine: Engine) -> OrganisationView:

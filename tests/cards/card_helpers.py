@@ -4,6 +4,7 @@ what Teams shows of a Markdown text (to prove user data is never read as formatt
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -36,23 +37,22 @@ def nudge_item(a: AssignmentView, first_seen: date | None = None) -> NudgeItem:
     return NudgeItem(a, a.unit_id, first_seen)
 
 
+def elements(node: Any) -> Iterator[dict[str, Any]]:
+    """Every object of a card, depth first in order, but not inside an action's `data`
+    (what a button submits is not shown)."""
+    if isinstance(node, dict):
+        yield node
+        for key, inner in node.items():
+            if key != "data":
+                yield from elements(inner)
+    elif isinstance(node, list):
+        for inner in node:
+            yield from elements(inner)
+
+
 def actions(node: Any) -> list[dict[str, Any]]:
     """Every action of a card (its own, ActionSets', selectActions), in order."""
-    found: list[dict[str, Any]] = []
-
-    def walk(value: Any) -> None:
-        if isinstance(value, dict):
-            if str(value.get("type", "")).startswith("Action."):
-                found.append(value)
-            for key, inner in value.items():
-                if key != "data":
-                    walk(inner)
-        elif isinstance(value, list):
-            for inner in value:
-                walk(inner)
-
-    walk(node)
-    return found
+    return [e for e in elements(node) if str(e.get("type", "")).startswith("Action.")]
 
 
 def asked(node: Any) -> list[Question]:
@@ -64,22 +64,12 @@ def asked(node: Any) -> list[Question]:
 def texts(node: Any) -> list[str]:
     """Every Markdown text a card shows: TextBlocks, facts (titles and values)."""
     found: list[str] = []
-
-    def walk(value: Any) -> None:
-        if isinstance(value, dict):
-            if value.get("type") == "TextBlock":
-                found.append(value["text"])
-            if value.get("type") == "FactSet":
-                for fact in value["facts"]:
-                    found.extend([fact["title"], fact["value"]])
-            for key, inner in value.items():
-                if key != "data":
-                    walk(inner)
-        elif isinstance(value, list):
-            for inner in value:
-                walk(inner)
-
-    walk(node)
+    for e in elements(node):
+        if e.get("type") == "TextBlock":
+            found.append(e["text"])
+        if e.get("type") == "FactSet":
+            for fact in e["facts"]:
+                found.extend([fact["title"], fact["value"]])
     return found
 
 

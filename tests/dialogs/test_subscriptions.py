@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from botclient import BOT_ID, BotClient, bot_settings, running_bot
-from card_helpers import actions, asked, texts
+from card_helpers import actions, asked, elements, texts
 from card_validation import assert_valid_cards
 from sqlalchemy import Engine
 from sqlmodel import col, select
@@ -80,21 +80,9 @@ def card_of(activity: dict[str, Any]) -> dict[str, Any]:
 
 def bold_titles(card: dict[str, Any]) -> set[str]:
     """The assignment titles a digest shows (its bold item lines, not the headings)."""
-    found: set[str] = set()
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if node.get("type") == "TextBlock" and node.get("weight") == "Bolder" \
-                    and node.get("size") is None:
-                found.add(node["text"].replace("\\", ""))
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(card)
-    return found
+    return {e["text"].replace("\\", "") for e in elements(card)
+            if e.get("type") == "TextBlock" and e.get("weight") == "Bolder"
+            and e.get("size") is None}
 
 
 async def subscribe(bot: BotClient, org: OrganisationView, text: str = "prenumerera",
