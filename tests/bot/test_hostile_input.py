@@ -24,6 +24,7 @@ from sqlalchemy import Engine, text
 from sqlmodel import select
 
 from cards.texts import t
+from cards.update import REFRESH_VERB, UPDATE_VERB
 from storage import organisations
 from storage.db import session
 from storage.demo import DEMO_ORGANISATIONS, PLAYGROUND_USER_ID
@@ -51,8 +52,10 @@ CHILDREN = (("status_comment", "assignment_id", "assignment"),
             ("unit_alias", "unit_id", "unit"))
 
 
-def _rows(s: Any, table: str) -> list[str]:
-    return sorted(repr(tuple(r)) for r in s.execute(text(f"SELECT * FROM {table}")))  # noqa: S608
+def _rows(s: Any, table: str, org_id: int | None = None) -> list[str]:
+    where = "" if org_id is None else " WHERE organisation_id = :o"  # SQLite has no RLS
+    found = s.execute(text(f"SELECT * FROM {table}{where}"), {"o": org_id})  # noqa: S608
+    return sorted(repr(tuple(r)) for r in found)
 
 
 def snapshot(engine: Engine) -> dict[str, list[str]]:
@@ -63,7 +66,7 @@ def snapshot(engine: Engine) -> dict[str, list[str]]:
         taken = {table: _rows(s, table) for table in UNSCOPED_TABLES}
     for org_id in org_ids:
         with session(engine, org_id) as s:
-            taken |= {f"{org_id}:{table}": _rows(s, table) for table in SCOPED_TABLES}
+            taken |= {f"{org_id}:{table}": _rows(s, table, org_id) for table in SCOPED_TABLES}
     assert sum(len(v) for k, v in taken.items() if k.endswith(":assignment")) > 50  # demo
     return taken
 
@@ -79,7 +82,9 @@ def assert_consistent(engine: Engine) -> None:
             for child, key, parent in CHILDREN:
                 orphans = s.execute(text(
                     f"SELECT count(*) FROM {child} c LEFT JOIN {parent} p ON p.id = c.{key}"  # noqa: S608
-                    f" WHERE c.{key} IS NOT NULL AND p.id IS NULL")).scalar_one()
+                    " AND p.organisation_id = c.organisation_id"
+                    f" WHERE c.organisation_id = :o AND c.{key} IS NOT NULL AND p.id IS NULL"),
+                    {"o": org_id}).scalar_one()
                 assert orphans == 0, (org_id, child, key)
 
 
@@ -199,6 +204,10 @@ def _answer_text(turn: Turn) -> str:
     return turn.text
 
 
+def _org_rows(snap: dict[str, list[str]], org_id: int) -> dict[str, list[str]]:
+    return {k: v for k, v in snap.items() if k.startswith(f"{org_id}:")}
+
+
 @pytest.mark.parametrize("execute", [True, False], ids=["execute", "submit"])
 @pytest.mark.parametrize("locale", list(LANGUAGES))
 async def test_other_organisations_assignments_cannot_be_updated(
@@ -206,9 +215,14 @@ async def test_other_organisations_assignments_cannot_be_updated(
 ) -> None:
     # The Playground user is admin of every demo organisation in local mode, so only the
     # organisation of the turn (its tenant) keeps Lovisa's and Nyköping's rows out of reach.
+    # A card's assignment_id is the number within its organisation: another organisation's
+    # row id (beyond Norrtälje's numbers) names nothing here, and another organisation's
+    # card pressed here can only name Norrtälje's own assignment of that number.
     lang = LANGUAGES[locale]
-    others = _assignments(bot.engine, LOVISA)[:2] + _assignments(bot.engine, NYKOPING)[:2]
-    assert not {a.id for a in others} & {a.id for a in _assignments(bot.engine, NORRTALJE)}
+    own = _assignments(bot.engine, NORRTALJE)
+    lovisa = _assignments(bot.engine, LOVISA)
+    others = lovisa[:2] + _assignments(bot.engine, NYKOPING)[:2]
+    assert not {a.id for a in others} & {a.number for a in own}
     before = snapshot(bot.engine)
     for a in others:
         for key in (a.id, str(a.id)):
@@ -220,13 +234,18 @@ async def test_other_organisations_assignments_cannot_be_updated(
             assert "Traceback" not in said
             assert t(lang, "not_found_update") in said, said
     assert snapshot(bot.engine) == before
-    # The same Save for one of Norrtälje's own is saved: the refusals above are not vacuous.
-    own = _assignments(bot.engine, NORRTALJE)[0]
-    data = {"assignment_id": own.id, "version": own.version, "status": "started",
-            "forecast": "on_plan", "comment": "Eget."}
+    # Lovisa's card for its #N, pressed in Norrtälje: Norrtälje's own #N is saved (so the
+    # refusals above are not vacuous), and not a row of Lovisa's changes.
+    card = lovisa[-1]
+    data = {"assignment_id": card.number, "version": card.version, "status": "started",
+            "forecast": "on_plan", "comment": "Lovisas kort."}
     turn = await bot.post(_update(bot, data, NORRTALJE, locale, execute=execute))
     assert t(lang, "not_found_update") not in _answer_text(turn)
-    assert snapshot(bot.engine) != before
+    after = snapshot(bot.engine)
+    assert after != before
+    lovisa_org, norrtalje_org = lovisa[0].organisation_id, own[0].organisation_id
+    assert _org_rows(after, lovisa_org) == _org_rows(before, lovisa_org)
+    assert _org_rows(after, norrtalje_org) != _org_rows(before, norrtalje_org)
 
 
 BAD_DATA: list[Any] = [
@@ -294,11 +313,22 @@ mention = st.fixed_dictionaries({
 })
 
 
+def _no_digits(value: Any) -> bool:
+    return not any(ch.isnumeric() for ch in json.dumps(value, ensure_ascii=False))
+
+
+# Junk for a Save's assignment_id that can name no assignment of any organisation (the
+# Playground user is admin everywhere: a Save that finds one would rightly land).
+no_assignment = (json_values.filter(_no_digits) | huge.filter(_no_digits)
+                 | st.integers(min_value=10**6, max_value=2**80)
+                 | st.integers(min_value=-(2**80), max_value=0))
+
+
 def card_values(foreign_ids: list[int]) -> st.SearchStrategy[Any]:
     """Card submissions: questions, update Saves with other organisations' ids and junk."""
     ids = st.sampled_from(foreign_ids) | st.sampled_from([str(i) for i in foreign_ids])
     save = st.fixed_dictionaries({
-        "verb": st.just("updateStatus"), "assignment_id": ids | hostile,
+        "verb": st.just(UPDATE_VERB), "assignment_id": ids | no_assignment,
         "version": st.integers(0, 3) | hostile,
         "status": st.sampled_from(["completed", "started", "not_started"]) | hostile,
         "forecast": st.sampled_from(["on_plan", "deviation"]) | hostile,
@@ -331,7 +361,7 @@ def invoke_values(foreign_ids: list[int], numbers: list[int]) -> st.SearchStrate
         "trigger": st.just("manual"),
         "action": st.fixed_dictionaries({
             "type": st.just("Action.Execute") | hostile,
-            "verb": st.sampled_from(["updateStatus", "refreshStatus"]) | hostile,
+            "verb": st.sampled_from([UPDATE_VERB, REFRESH_VERB]) | hostile,
             "data": card | hostile})})
     return query | select_item | action | hostile
 
@@ -395,10 +425,12 @@ def test_fuzzed_activities_never_get_a_5xx_and_leave_the_data_alone(
     statuses: dict[int, int] = {}
     try:
         before = snapshot(bot.engine)
-        norrtalje_ids = {a.id for a in _assignments(bot.engine, NORRTALJE)}
-        # Save presses name other organisations' rows; a forgery that lands is a change.
-        foreign = [a.id for tenant in (LOVISA, NYKOPING, ALINGSAS)
-                   for a in _assignments(bot.engine, tenant) if a.id not in norrtalje_ids]
+        every = [a for d in DEMO_ORGANISATIONS for a in _assignments(bot.engine, d.tenant)]
+        # Save presses carry other organisations' rows' ids, none of them a number (what a
+        # card's assignment_id is) in any organisation: a forgery that lands is a change.
+        foreign = [a.id for a in every if a.organisation_id != every[0].organisation_id
+                   and a.id not in {b.number for b in every}]
+        assert len(foreign) > 20
         numbers = sorted({a.number for a in _assignments(bot.engine, NYKOPING)})
 
         async def post(activity: dict[str, Any]) -> tuple[int, str]:

@@ -108,7 +108,8 @@ def test_the_playground_admin_grant_and_its_removal(demo: Engine) -> None:
 def _rows_of(engine: Engine, organisation_id: int) -> set[tuple[str, str]]:
     with session(engine, organisation_id) as s:
         return {(table, repr(tuple(row))) for table in ORGANISATION_SCOPED
-                for row in s.execute(text(f"SELECT * FROM {table}"))}  # noqa: S608
+                for row in s.execute(text(f"SELECT * FROM {table} "  # noqa: S608
+                                          "WHERE organisation_id = :o"), {"o": organisation_id})}
 
 
 def test_the_readmes_example_files_add_to_every_demo_organisation_and_overwrite_nothing(
