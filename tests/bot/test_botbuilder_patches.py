@@ -56,8 +56,8 @@ def _reply_variants() -> list:
         SuggestedActions,
     )
 
-    from bot.replies import card_activity
     from cards.help import help_card
+    from dialogs.answers import card_activity
 
     card = MessageFactory.attachment(CardFactory.adaptive_card(help_card("sv")))
     card.text, card.reply_to_id = "Hjälp", "a-1"
@@ -80,7 +80,7 @@ def _reply_variants() -> list:
         value={"nested": [1, {"a": None}]},
     )
     typing = Activity(type="typing")
-    frozen = card_activity("Hjälp", help_card("en"))  # what the bot sends: a FrozenCard
+    frozen = card_activity("Hjälp", help_card("en"))  # what the bot sends: a CardAttachment
     return [card, hero, text, full, typing, frozen]
 
 
