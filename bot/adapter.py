@@ -55,8 +55,9 @@ ID_BOUNDS: tuple[tuple[str, int], ...] = (
 )
 
 
-def _too_long_field(activity: Activity) -> str | None:
-    """The first id field past its bound (ID_BOUNDS), or None."""
+def _bad_id_field(activity: Activity) -> tuple[str, str] | None:
+    """The first id field past its bound (ID_BOUNDS) or with a control character (NUL
+    cannot even be sent to PostgreSQL), and what is wrong with it; None if all are fine."""
     conversation = activity.conversation
     sender = activity.from_property
     values = {
@@ -71,8 +72,12 @@ def _too_long_field(activity: Activity) -> str | None:
     }
     for field, limit in ID_BOUNDS:
         value = values[field]
-        if isinstance(value, str) and len(value) > limit:
-            return field
+        if not isinstance(value, str):
+            continue
+        if len(value) > limit:
+            return field, "too long"
+        if any(ch < " " or ch == "\x7f" for ch in value):
+            return field, "has control characters"
     return None
 
 
@@ -174,8 +179,8 @@ class LagetAdapter(CloudAdapter):
             return _json_error(400, "activity needs serviceUrl and conversation.id")
         if not activity.channel_id:  # botbuilder's state keys need it: a TypeError mid-turn
             return _json_error(400, "activity needs channelId")
-        if field := _too_long_field(activity):
-            return _json_error(400, f"activity field too long: {field}")
+        if bad := _bad_id_field(activity):
+            return _json_error(400, f"activity field {bad[1]}: {bad[0]}")
 
         auth = await self._authenticate(request, activity)
         if isinstance(auth, web.Response):

@@ -9,6 +9,7 @@ user's own units' assignments (managers), else the organisation's open ones due 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from botbuilder.core import TurnContext
@@ -22,6 +23,7 @@ from storage.filters import AssignmentFilter
 from storage.roles import managed_unit_ids
 from understanding.question import Intent, Question
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 MAX_RESULTS = 25
 MAX_QUERY = 200
 COMMAND_ID = "searchAssignments"
@@ -32,10 +34,12 @@ def _query_text(value: dict[str, Any]) -> tuple[str, int]:
     for parameter in value.get("parameters") or []:
         if isinstance(parameter, dict) and parameter.get("name") in ("query", "searchText"):
             raw = parameter.get("value")
-            text = raw if isinstance(raw, str) else ""
+            text = raw[:MAX_QUERY] if isinstance(raw, str) else ""
     options = value.get("queryOptions") if isinstance(value.get("queryOptions"), dict) else {}
     skip = options.get("skip") if isinstance(options.get("skip"), int) else 0
-    return text[:MAX_QUERY].strip(), max(0, min(skip, 1000))
+    # Control characters name nothing, and PostgreSQL refuses a NUL in any query parameter.
+    text = _CONTROL.sub(" ", text)
+    return text.strip(), max(0, min(skip, 1000))
 
 
 class ComposeSearch:

@@ -28,7 +28,7 @@ from cards.update import REFRESH_VERB, UPDATE_VERB
 from storage import organisations
 from storage.db import session
 from storage.demo import DEMO_ORGANISATIONS, PLAYGROUND_USER_ID
-from storage.models import Assignment
+from storage.models import Assignment, StatusComment
 
 NORRTALJE, LOVISA, LERUM, NYKOPING, ALINGSAS = (d.tenant for d in DEMO_ORGANISATIONS)
 LANGUAGES = {"sv-SE": "sv", "en-US": "en", "fi-FI": "fi"}
@@ -536,3 +536,72 @@ async def test_an_activity_without_a_channel_is_refused_not_apologised_for(
     turn = await bot.post(activity)
     assert (turn.status, turn.body, turn.replies) == (
         400, {"error": "activity needs channelId"}, [])
+
+
+# --- NUL and control characters ----------------------------------------------------------------
+
+# PostgreSQL refuses NUL in any text parameter, even of a SELECT: an id with one would fail
+# the state key or the tenant lookup mid-turn. Ids are refused at the edge; free text (a
+# name, a question, a search, a comment) is answered, or refused by the card, never the
+# generic apology.
+CONTROL_IDS: dict[str, Any] = {
+    "channelId": lambda a, c: a.update(channelId="msteams" + c),
+    "id": lambda a, c: a.update(id="act" + c),
+    "conversation.id": lambda a, c: a["conversation"].update(id="c" + c),
+    "from.id": lambda a, c: a["from"].update(id="29:u" + c, aadObjectId=None),
+    "from.aadObjectId": lambda a, c: a["from"].update(aadObjectId="a" + c),
+    "tenant": lambda a, c: a.update(channelData={"tenant": {"id": NORRTALJE + c}}),
+    "serviceUrl": lambda a, c: a.update(serviceUrl=a["serviceUrl"] + c),
+}
+
+
+@pytest.mark.parametrize("char", ["\x00", "\x1f", "\n"], ids=["nul", "us", "newline"])
+@pytest.mark.parametrize("field", list(CONTROL_IDS))
+async def test_control_characters_in_ids_are_refused_at_the_edge(
+    bot: BotClient, field: str, char: str,
+) -> None:
+    activity = in_org(bot, "prognos IT", NORRTALJE, "sv-SE")
+    CONTROL_IDS[field](activity, char)
+    turn = await bot.post(activity)
+    assert (turn.status, turn.body, turn.replies) == (
+        400, {"error": f"activity field has control characters: {field}"}, [])
+
+
+async def test_nul_in_free_text_is_answered_never_apologised_for(bot: BotClient) -> None:
+    own = _assignments(bot.engine, NORRTALJE)[0]
+    before = snapshot(bot.engine)
+    named = in_org(bot, "prognos IT", NORRTALJE, "en-US")
+    named["from"]["name"] = "Ada\x00 Admin"
+    search = in_org(bot, None, NORRTALJE, "fi-FI", type_="invoke",
+                    name="composeExtension/query",
+                    value={"commandId": "searchAssignments",
+                           "parameters": [{"name": "query", "value": "tryg\x00ghet"}]})
+    for activity in (
+        named,
+        in_org(bot, "prog\x00nos I\x00T", NORRTALJE, "sv-SE"),
+        in_org(bot, None, NORRTALJE, "sv-SE", value={"ask": "prognos\x00 IT"}),
+        in_org(bot, "ennuste\x00", LOVISA, "fi-FI"),
+        search,
+    ):
+        turn = await bot.post(activity)
+        assert turn.status in (200, 201), turn.body
+        if activity["type"] == "message":
+            answered_normally(turn)
+        else:
+            assert "composeExtension" in turn.body, turn.body
+    assert snapshot(bot.engine) == before
+    # A Save whose comment or author name has a NUL: saved without it, or refused, in the
+    # user's language — never the apology, and nothing half-written.
+    for locale in LANGUAGES:
+        data = {"assignment_id": own.number, "version": own.version, "status": "started",
+                "forecast": "on_plan", "comment": "Klart\x00 nu"}
+        activity = _update(bot, data, NORRTALJE, locale, execute=False)
+        activity["from"]["name"] = "Alex\x00 Wilber"
+        turn = await bot.post(activity)
+        answered_normally(turn)
+    with session(bot.engine, own.organisation_id) as s:
+        saved = set(s.execute(select(StatusComment.text, StatusComment.author).where(
+            StatusComment.organisation_id == own.organisation_id,
+            StatusComment.assignment_id == own.id, StatusComment.text.startswith("Klart"))))
+    assert saved == {("Klart nu", "Alex Wilber")}
+    assert_consistent(bot.engine)
