@@ -366,23 +366,35 @@ def invoke_values(foreign_ids: list[int], numbers: list[int]) -> st.SearchStrate
     return query | select_item | action | hostile
 
 
+def mostly(valid: st.SearchStrategy[Any], junk: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """`junk` one time in eight: an activity with several junk ids is refused at the edge
+    (a 400 is fine, but the fuzz should mostly get past it)."""
+    return st.integers(0, 7).flatmap(lambda n: junk if n == 0 else valid)
+
+
+printable_ids = st.text(st.characters(min_codepoint=0x20, exclude_characters="\x7f"),
+                        min_size=1, max_size=40)
+
+
 @st.composite
 def activities(draw: st.DrawFn, foreign_ids: list[int], numbers: list[int]) -> dict[str, Any]:
     kind = draw(st.sampled_from(["message"] * 6 + ["invoke"] * 4 + [
         "conversationUpdate", "event", "messageReaction", "typing", "installationUpdate",
         "endOfConversation"]) | st.text(max_size=12))
-    tenant = draw(tenants)
+    tenant = draw(mostly(st.sampled_from([d.tenant for d in DEMO_ORGANISATIONS]), tenants))
     activity: dict[str, Any] = {
         "type": kind,
-        "id": draw(st.text(max_size=20) | st.none()),
-        "channelId": draw(st.sampled_from(["msteams", "emulator", "webchat"]) | st.text()),
+        "id": draw(mostly(printable_ids | st.none(), st.text(max_size=20))),
+        "channelId": draw(mostly(st.sampled_from(["msteams", "emulator", "webchat"]),
+                                 st.text())),
         "serviceUrl": "SERVICE_URL",
         "from": draw(st.fixed_dictionaries({
-            "id": st.sampled_from([PLAYGROUND_USER_ID]) | st.text(max_size=20),
+            "id": mostly(st.sampled_from([PLAYGROUND_USER_ID]) | printable_ids,
+                         st.text(max_size=20)),
             "name": st.text(max_size=20)})),
         "recipient": {"id": "28:laget-bot", "name": "Läget"},
-        "conversation": {"id": draw(st.sampled_from(["fz-1", "fz-2", "fz-3"])
-                                    | st.text(min_size=1, max_size=40)),
+        "conversation": {"id": draw(mostly(st.sampled_from(["fz-1", "fz-2", "fz-3"])
+                                           | printable_ids, st.text(min_size=1, max_size=40))),
                          "conversationType": draw(st.sampled_from(["personal", "channel",
                                                                    "groupChat"])),
                          "tenantId": tenant},
@@ -461,7 +473,7 @@ def test_fuzzed_activities_never_get_a_5xx_and_leave_the_data_alone(
         one()
         assert snapshot(bot.engine) == before
         assert_consistent(bot.engine)
-        assert statuses.get(201, 0) + statuses.get(200, 0) > 40, statuses  # mostly served
+        assert statuses.get(201, 0) + statuses.get(200, 0) > 60, statuses  # mostly served
     finally:
         loop.run_until_complete(context.__aexit__(None, None, None))
         loop.close()
