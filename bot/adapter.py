@@ -44,6 +44,43 @@ MAX_BODY_BYTES = 256 * 1024
 MAX_JSON_DEPTH = 64
 
 
+# Bounds of the ids an activity brings, within the columns they are stored in (bot_state and
+# processed_activity keys of 512 join channel, conversation and activity id; conversation_ref,
+# role and reminder_preference hold the rest). Teams' own ids are far shorter; a longer one
+# would fail mid-turn (on PostgreSQL as a DataError), so it is refused before the turn.
+ID_BOUNDS: tuple[tuple[str, int], ...] = (
+    ("channelId", 50), ("id", 128), ("serviceUrl", 500), ("conversation.id", 325),
+    ("conversation.conversationType", 50), ("from.id", 200), ("from.aadObjectId", 200),
+    ("tenant", 100),
+)
+
+
+def _bad_id_field(activity: Activity) -> tuple[str, str] | None:
+    """The first id field past its bound (ID_BOUNDS) or with a control character (NUL
+    cannot even be sent to PostgreSQL), and what is wrong with it; None if all are fine."""
+    conversation = activity.conversation
+    sender = activity.from_property
+    values = {
+        "channelId": activity.channel_id, "id": activity.id,
+        "serviceUrl": activity.service_url,
+        "conversation.id": conversation.id if conversation else None,
+        "conversation.conversationType":
+            conversation.conversation_type if conversation else None,
+        "from.id": sender.id if sender else None,
+        "from.aadObjectId": sender.aad_object_id if sender else None,
+        "tenant": tenant_of(activity),
+    }
+    for field, limit in ID_BOUNDS:
+        value = values[field]
+        if not isinstance(value, str):
+            continue
+        if len(value) > limit:
+            return field, "too long"
+        if any(ch < " " or ch == "\x7f" for ch in value):
+            return field, "has control characters"
+    return None
+
+
 def _json_error(status: int, reason: str) -> web.Response:
     return web.json_response({"error": reason}, status=status)
 
@@ -140,6 +177,10 @@ class LagetAdapter(CloudAdapter):
             return _json_error(400, "activity has fields of the wrong type")
         if not activity.service_url or not activity.conversation or not activity.conversation.id:
             return _json_error(400, "activity needs serviceUrl and conversation.id")
+        if not activity.channel_id:  # botbuilder's state keys need it: a TypeError mid-turn
+            return _json_error(400, "activity needs channelId")
+        if bad := _bad_id_field(activity):
+            return _json_error(400, f"activity field {bad[1]}: {bad[0]}")
 
         auth = await self._authenticate(request, activity)
         if isinstance(auth, web.Response):

@@ -10,6 +10,7 @@ typed instead is answered as asked — a prompt never swallows it, and "avbryt" 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
@@ -132,7 +133,7 @@ class Conversation(ComponentDialog):
             catalog=current.catalog if current else None,
             answer_version=current.answer_version if current else None,
             user_id=user_id_of(activity, is_authenticated(activity)),
-            user_name=((sender.name or "") if sender else "")[:300],
+            user_name=_printable((sender.name or "") if sender else "")[:300],
             conversation_id=conversation.id if conversation else "",
             conversation_type=(conversation.conversation_type or "") if conversation else "",
             payload=payload,
@@ -297,3 +298,12 @@ class Conversation(ComponentDialog):
                                 filter=AssignmentFilter(numbers=(int(raw),)))
             return await self.answer(self.ask_for(context, question))
         return None
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _printable(name: str) -> str:
+    """A display name as stored beside updates and subscriptions: without control
+    characters (PostgreSQL cannot store a NUL) and on one line."""
+    return " ".join(_CONTROL.sub(" ", name if isinstance(name, str) else "").split())

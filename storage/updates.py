@@ -7,6 +7,7 @@ values it changed. Concurrent updates of one assignment are serialised by a row 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from enum import StrEnum
@@ -23,6 +24,7 @@ from storage.queries import AssignmentView, get_assignment
 from storage.roles import Principal, may_update, unit_managers
 
 MAX_COMMENT_CHARS = 4000
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 class Refusal(StrEnum):
@@ -109,7 +111,9 @@ def parse_submission(organisation_id: int, data: Any, author: Principal,
     comment = data.get("comment") or ""
     if not isinstance(comment, str):
         raise UpdateRefused(Refusal.INVALID, field="comment")
-    comment = comment.strip()
+    # Control characters (but line breaks and tabs) are never meant, and PostgreSQL cannot
+    # store a NUL: dropped, on both databases alike.
+    comment = _CONTROL.sub("", comment).strip()
     if len(comment) > MAX_COMMENT_CHARS:
         raise UpdateRefused(Refusal.INVALID, field="comment_length")
     if forecast is Forecast.DEVIATION and not comment:

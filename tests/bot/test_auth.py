@@ -19,6 +19,8 @@ from botservice import (
     make_token,
 )
 
+from storage.demo import DEMO_ORGANISATIONS
+
 
 def _no_blocking_requests(monkeypatch: pytest.MonkeyPatch) -> None:
     import requests
@@ -33,7 +35,10 @@ async def test_valid_token_is_answered_with_the_apps_credentials(
     authed: Harness, outgoing_tokens: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _no_blocking_requests(monkeypatch)
-    status, _ = await authed.post(authed.activity(), make_token(authed.channel.url))
+    # Authenticated, a tenant is served only when an organisation has it (the demo's).
+    norrtalje = DEMO_ORGANISATIONS[0].tenant
+    status, _ = await authed.post(authed.activity(tenant=norrtalje),
+                                  make_token(authed.channel.url))
     assert status in (200, 201)
     [(headers, reply)] = authed.channel.received
     assert "Prognos – IT" in str(reply)
@@ -42,7 +47,8 @@ async def test_valid_token_is_answered_with_the_apps_credentials(
                                    for name in outgoing_tokens)
     # The outgoing token is reused.
     for _ in range(3):
-        status, _ = await authed.post(authed.activity(), make_token(authed.channel.url))
+        status, _ = await authed.post(authed.activity(tenant=norrtalje),
+                                      make_token(authed.channel.url))
         assert status in (200, 201)
     assert len(outgoing_tokens) == 1
     assert len(authed.channel.received) == 4

@@ -80,7 +80,7 @@ def _reply_variants() -> list:
         value={"nested": [1, {"a": None}]},
     )
     typing = Activity(type="typing")
-    frozen = card_activity("Hjälp", help_card("en"))  # what the bot sends: a FrozenCard
+    frozen = card_activity("Hjälp", help_card("en"))  # what the bot sends: a CardAttachment
     return [card, hero, text, full, typing, frozen]
 
 

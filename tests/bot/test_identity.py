@@ -10,52 +10,63 @@ from typing import Any
 
 import pytest
 from botbuilder.schema import Activity, ChannelAccount
-from botservice import TENANT, Harness, harness, make_token
+from botservice import Harness, harness, make_token
 from sqlalchemy import func
 from sqlmodel import select
 
 from bot.identity import user_id_of
+from storage import organisations
 from storage.db import session
+from storage.demo import DEMO_ORGANISATIONS
 from storage.models import Assignment, ConversationRef, StatusComment
-from storage.organisations import by_tenant
 from storage.roles import RoleName, grant
 
 ADMIN = "0b5e4a3c-aaaa-4bbb-8ccc-00000000ad31"  # an admin's Entra object id
 
 
+NORRTALJE = DEMO_ORGANISATIONS[0]
+
+
 def _org_id(h: Harness) -> int:
-    """The harness's tenant is Norrtälje's (the demo data is loaded when the bot builds)."""
     with session(h.components.engine) as s:
-        org = by_tenant(s, TENANT)
-    assert org is not None
-    return org.id
+        return next(o.id for o in organisations.list_organisations(s)
+                    if o.name == NORRTALJE.name)
 
 
 def _arrange(h: Harness) -> Assignment:
-    org = _org_id(h)
-    with session(h.components.engine, org) as s, s.begin():
-        grant(s, org, ADMIN, RoleName.ADMIN, user_name="Ada Admin")
-    with session(h.components.engine, org) as s:
+    """The demo (loaded by the harness), with ADMIN an admin of Norrtälje."""
+    engine, org_id = h.components.engine, _org_id(h)
+    with session(engine, org_id) as s, s.begin():
+        grant(s, org_id, ADMIN, RoleName.ADMIN, user_name="Ada Admin")
+    with session(engine, org_id) as s:
         return s.exec(select(Assignment).where(
-            Assignment.organisation_id == org,
+            Assignment.organisation_id == org_id,
             Assignment.title.startswith("Trygghetskameror"))).one()
 
 
 def _update(h: Harness, a: Assignment, channel_id: str, sender: dict[str, str]) -> dict:
-    activity = h.activity(channel_id=channel_id)
+    # From Norrtälje's tenant: authenticated, an unknown tenant is refused before any update.
+    activity = h.activity(channel_id=channel_id, tenant=NORRTALJE.tenant)
     del activity["text"]
     activity.update(type="invoke", name="adaptiveCard/action", **{"from": sender})
     activity["value"] = {"trigger": "manual", "action": {
         "type": "Action.Execute", "verb": "updateStatus",
-        "data": {"assignment_id": a.id, "version": a.version, "status": "completed",
+        "data": {"assignment_id": a.number, "version": a.version, "status": "completed",
                  "forecast": "on_plan", "comment": "Klart, enligt admin."}}}
     return activity
 
 
 def _saved(h: Harness) -> tuple[int, int]:
-    with session(h.components.engine, _org_id(h)) as s:
-        return (s.exec(select(func.count()).select_from(StatusComment)).one(),
-                sum(a.version for a in s.exec(select(Assignment))))
+    """Comments and the sum of versions in Norrtälje (scoped: row-level security on
+    PostgreSQL shows an unscoped session nothing)."""
+    org_id = _org_id(h)
+    with session(h.components.engine, org_id) as s:
+        comments = s.exec(select(func.count()).select_from(StatusComment).where(
+            StatusComment.organisation_id == org_id)).one()
+        versions = sum(a.version for a in s.exec(select(Assignment).where(
+            Assignment.organisation_id == org_id)))
+    assert versions > 0  # the demo is there: the comparisons below are not of nothing
+    return comments, versions
 
 
 @pytest.fixture
@@ -110,15 +121,17 @@ async def test_local_mode_takes_the_channels_user_id(database_url: str,
 async def test_the_conversation_reference_keeps_only_an_entra_id_when_authenticated(
     authed: Harness,
 ) -> None:
-    teams_only = authed.activity("hjälp", conversation_id="c-no-aad")
+    teams_only = authed.activity("hjälp", conversation_id="c-no-aad", tenant=NORRTALJE.tenant)
     teams_only["from"] = {"id": ADMIN, "name": "Ada"}
-    with_aad = authed.activity("hjälp", conversation_id="c-aad")
+    with_aad = authed.activity("hjälp", conversation_id="c-aad", tenant=NORRTALJE.tenant)
     with_aad["from"] = {"id": "29:x", "name": "Ada", "aadObjectId": ADMIN}
     for activity in (teams_only, with_aad):
         status, _ = await authed.post(activity, make_token(authed.channel.url))
         assert status in (200, 201)
-    with session(authed.components.engine, _org_id(authed)) as s:
-        users = {r.conversation_id: r.user_id for r in s.exec(select(ConversationRef))}
+    org_id = _org_id(authed)
+    with session(authed.components.engine, org_id) as s:
+        users = {r.conversation_id: r.user_id for r in s.exec(select(ConversationRef).where(
+            ConversationRef.organisation_id == org_id))}
     assert users == {"c-no-aad": "", "c-aad": ADMIN}
 
 

@@ -3,7 +3,9 @@ admin grant in local mode."""
 
 from __future__ import annotations
 
-from sqlalchemy import Engine
+from pathlib import Path
+
+from sqlalchemy import Engine, text
 from storage_helpers import counts, new_org
 
 from storage import organisations
@@ -17,6 +19,8 @@ from storage.demo import (
     load_demo_if_empty,
     revoke_playground_admin,
 )
+from storage.importer import import_file
+from storage.models import ORGANISATION_SCOPED
 from storage.roles import RoleName, grant, is_admin, list_roles
 
 TENANTS = {
@@ -99,3 +103,25 @@ def test_the_playground_admin_grant_and_its_removal(demo: Engine) -> None:
         with session(demo, org.id) as s:
             assert is_admin(s, org.id, PLAYGROUND_USER_ID) is (org.id == other.id), org.name
     assert DEMO_GRANTOR == "demo"
+
+
+def _rows_of(engine: Engine, organisation_id: int) -> set[tuple[str, str]]:
+    with session(engine, organisation_id) as s:
+        return {(table, repr(tuple(row))) for table in ORGANISATION_SCOPED
+                for row in s.execute(text(f"SELECT * FROM {table} "  # noqa: S608
+                                          "WHERE organisation_id = :o"), {"o": organisation_id})}
+
+
+def test_the_readmes_example_files_add_to_every_demo_organisation_and_overwrite_nothing(
+    demo: Engine, demo_organisations: dict[str, organisations.OrganisationView],
+) -> None:
+    # README: "importing them next to the demo adds to it and overwrites nothing of it".
+    examples = sorted((Path(__file__).resolve().parents[2] / "docs" / "examples").glob("*.csv"))
+    assert len(examples) >= 3
+    for folder, org in demo_organisations.items():
+        before = _rows_of(demo, org.id)
+        for path in examples:
+            assert import_file(demo, org.id, path).rows > 0, (folder, path.name)
+        after = _rows_of(demo, org.id)
+        assert before <= after, (folder, sorted(before - after)[:5])  # nothing changed
+        assert len(after) > len(before), folder  # and the examples were imported
