@@ -105,7 +105,7 @@ class ComposeSearch:
             if not words:
                 units = managed_unit_ids(s, ask.org_id, ask.user_id)
                 if units:
-                    return queries.assignments_of_units(s, ask.org_id, units)[:limit]
+                    return queries.assignments_of_units(s, ask.org_id, units, limit=limit)
                 return queries.assignments(s, ask.org_id, AssignmentFilter(open_only=True),
                                            ask.today, limit=limit)
             f = self._filter(ask, words)

@@ -358,8 +358,9 @@ def count_assignments(session: Session, organisation_id: int, f: AssignmentFilte
 
 
 def assignments_of_units(session: Session, organisation_id: int, unit_ids: set[int],
-                         comments: int = 1) -> list[AssignmentView]:
-    """Every assignment of these units: unfinished first, by due date."""
+                         comments: int = 1, limit: int | None = None) -> list[AssignmentView]:
+    """Every assignment of these units (or the first `limit`): unfinished first, by due
+    date."""
     if not unit_ids:
         return []
     query = (
@@ -367,6 +368,7 @@ def assignments_of_units(session: Session, organisation_id: int, unit_ids: set[i
         .where(Assignment.organisation_id == organisation_id,
                Assignment.unit_id.in_(unit_ids))
         .order_by(Assignment.status == Status.COMPLETED.value, *_ORDER)
+        .limit(limit)
     )
     return assignment_views(session, plain_rows(session, query), comments)
 

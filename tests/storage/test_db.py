@@ -43,7 +43,7 @@ def _revision(engine: Engine) -> list[str]:
         return list(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
 
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the checkout, not the installed package
 
 
 def _counts(engine: Engine) -> dict[str, int]:
