@@ -51,6 +51,9 @@ PLAN: list[dict[str, Any]] = [
                                       "date": "2025-12-31"}, "press": "Save"},
     {"name": "overdue after the update", "say": "which assignments are overdue?"},
     {"name": "summary", "say": "summary"},
+    # The message extension, from the chat's message box (docs/teams-app.md: by hand the same)
+    {"name": "message extension search", "search": "trygghetskameror",
+     "command": "searchAssignments", "parameter": "query", "pick": 0},
     {"name": "channel post with a mention", "channel": "General", "mention": "Test Bot",
      "post": "overdue for Stab"},
 ]
@@ -325,6 +328,40 @@ def test_indicator_of_another_organisation_from_its_tenant(
         assert "went wrong" not in line, line
     for step in lerum["steps"]:
         assert step["screenshot_bytes"] > 10_000, step["screenshot"]
+
+
+def test_message_extension_search_in_the_message_box(session: dict[str, Any]) -> None:
+    """The search from the message box: the Playground sends Teams' composeExtension/query
+    with the command id and parameter name entered in its search (it doesn't read the
+    manifest), and Läget finds the assignment.
+
+    What the Playground then shows depends on the results' previews. Läget's carry a tap
+    (picking sends composeExtension/selectItem in Teams), and Playground 0.2.28 refuses
+    those: it lists nothing, shows its "Unable to reach app" line and logs that tap actions
+    aren't supported (docs/teams-app.md). Without a tap it lists the results and picking one
+    inserts the result's card in the message box."""
+    step = session["by_name"]["message extension search"]
+    [invoke] = step["invokes"]
+    assert invoke["name"] == "composeExtension/query"
+    assert_includes(invoke["value"], {
+        "commandId": "searchAssignments", "commandContext": "compose",
+        "parameters": [{"name": "query", "value": "trygghetskameror"}]})
+    search = step["search"]
+    assert search["status"] == 200
+    assert search["results"] == [
+        "#6 Trygghetskameror ska sättas upp på fler utsatta eller potentiellt utsatta platser."]
+    if search["taps"]:
+        assert search["listed"] == []
+        assert "Unable to reach app. Please try again." in search["shown"]
+        assert any("tap action is not supported" in w for w in search["warnings"]), search
+        assert step["card"] is None
+    else:
+        assert search["listed"] == search["results"]
+        shown = card(session, "message extension search")
+        assert "Trygghetskameror ska sättas upp" in shown["text"]
+        assert_includes(facts(session, "message extension search"), {
+            "Number": "#6", "Responsible": "Stab och planering", "Status": "Started"})
+        assert shown["buttons"] == ["Update"]
 
 
 def test_channel_post_that_mentions_the_bot(session: dict[str, Any]) -> None:

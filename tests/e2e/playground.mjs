@@ -15,8 +15,19 @@
 //   {"channel": "General", "post": "text", "mention": "Test Bot"}
 //                                           open a Teams channel, start a new post that
 //                                           @mentions the bot, wait for its card
-// Each step reports {name, card: {text, facts, buttons, inputs}, invokes, screenshot}; the
-// greeting card the bot sends on installation is reported as "welcome".
+//   {"search": "text", "command": "searchAssignments", "parameter": "query", "pick": 0}
+//                                           the message extension: in the chat's message
+//                                           box + → Search Command, enter the command id
+//                                           and parameter name (the Playground doesn't read
+//                                           the manifest), type the search, wait for the
+//                                           bot's answer; pick the pick-th result if the
+//                                           Playground lists any (the step's card is then
+//                                           the card inserted in the message box, unsent)
+// Each step reports {name, card: {text, facts, buttons, inputs}, invokes, screenshot,
+// elapsed_ms}; the greeting card the bot sends on installation is reported as "welcome". A
+// search step reports "search" too: the bot's answer (status, result titles, whether the
+// previews carry a tap), what the Playground shows (listed titles, its popover's text) and
+// its log panel's warnings about message extensions.
 // The Playground's log panel repeats message text, so nothing here matches bare text: cards
 // are found by class (.fai-OutputCard = a bot message in a chat, .fui-Card = a channel post,
 // .ac-adaptiveCard = a rendered card).
@@ -37,6 +48,10 @@ const CARD = ".fai-OutputCard .ac-adaptiveCard, .fui-Card .ac-adaptiveCard";
 const MESSAGES = ".fai-OutputCard, .fui-Card";
 const INPUT = 'div[contenteditable="true"][role="textbox"]';
 const SEND = 'button[aria-label="Send Message"]';
+const ME_TRIGGER = 'button[aria-label="Trigger Message Extension App"]';
+const ME_TITLE = "Search-Based Message Extension";
+const ME_NO_RESULTS = "We didn't find any matches.";
+const ME_ERROR = "Unable to reach app. Please try again.";
 
 const plan = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
 fs.mkdirSync(ARTIFACTS, { recursive: true });
@@ -102,6 +117,77 @@ async function settle(page, quietMs = 800) {
   }
 }
 
+/** The message extension's search, as a user does it in the message box (docs/teams-app.md).
+ * The whole search goes in at once (fill), so the Playground sends one query invoke (typed
+ * key by key, it sends one per key). */
+async function search(page, step, screenshot) {
+  const box = page.locator(INPUT);
+  await page.locator(ME_TRIGGER).click({ timeout: STEP_TIMEOUT });
+  await page.getByRole("menuitem", { name: "Search Command", exact: true })
+    .click({ timeout: STEP_TIMEOUT });
+  const popover = page.locator(".fui-PopoverSurface", { hasText: ME_TITLE });
+  const commandId = popover.getByPlaceholder("Command ID", { exact: true });
+  if (!(await commandId.isVisible())) {
+    await popover.getByText("Specify Command ID or Parameter", { exact: true }).click();
+  }
+  await commandId.fill(step.command);
+  await popover.getByPlaceholder("Parameter name", { exact: true }).fill(step.parameter);
+  const answered = page.waitForResponse((response) => {
+    if (!response.url().includes("/_conversation/v1/invoke")) return false;
+    let sent;
+    try {
+      sent = JSON.parse(response.request().postData() || "{}");
+    } catch {
+      return false;
+    }
+    return sent.name === "composeExtension/query"
+      && sent.value?.parameters?.[0]?.value === step.search;
+  }, { timeout: STEP_TIMEOUT });
+  await popover.getByPlaceholder("Enter a search term", { exact: true }).fill(step.search);
+  const response = await answered;
+  const body = await response.json().catch(() => ({}));
+  const attachments = body?.composeExtension?.attachments || [];
+  // The Playground's answer to it: results listed (their titles are h1), none found, or its
+  // error line (it shows that for answers it refuses, e.g. previews with a tap).
+  await page.waitForFunction(([title, texts]) => {
+    const surface = [...document.querySelectorAll(".fui-PopoverSurface")]
+      .find((e) => e.innerText.includes(title));
+    return surface && (surface.querySelector("h1")
+      || texts.some((text) => surface.innerText.includes(text)));
+  }, [ME_TITLE, [ME_NO_RESULTS, ME_ERROR]], { timeout: STEP_TIMEOUT });
+  await page.waitForTimeout(300); // let a late log line or the list finish rendering
+  const listed = await popover.locator("h1").allInnerTexts();
+  const found = {
+    status: response.status(),
+    results: attachments.map((a) => a.preview?.content?.title ?? null),
+    taps: attachments.some((a) => a.preview?.content?.tap !== undefined),
+    listed,
+    shown: await popover.innerText(),
+    warnings: (await page.locator("body").innerText())
+      .split("\n").map((line) => line.match(/\(!\) Warning: (.*message extension.*)/i)?.[1])
+      .filter(Boolean),
+  };
+  let card = null;
+  if (step.pick !== undefined && listed.length > step.pick) {
+    // the list, before picking hides it (else the step's own screenshot shows it)
+    await page.screenshot({ path: screenshot.replace(/\.png$/, "-results.png") });
+    await popover.locator("h1").nth(step.pick).click();
+    card = box.locator(".ac-adaptiveCard").first();
+    await card.waitFor({ timeout: STEP_TIMEOUT });
+    await page.waitForTimeout(300); // let the card finish rendering
+  }
+  // After the step's screenshot: close the search, empty the message box.
+  const cleanup = async () => {
+    if (await popover.isVisible()) await popover.getByRole("button", { name: "Close" }).click();
+    if (card) {
+      await box.click();
+      await page.keyboard.press("Control+A");
+      await page.keyboard.press("Delete");
+    }
+  };
+  return { card, search: found, cleanup };
+}
+
 async function run(page, step) {
   if (step.channel !== undefined) {
     await page.getByText(step.channel, { exact: true }).first().click({ timeout: STEP_TIMEOUT });
@@ -165,17 +251,22 @@ try {
   for (const [i, step] of plan.entries()) {
     await settle(page);
     const seenInvokes = invokes.length;
-    const card = await run(page, step);
+    const started = Date.now();
     const screenshot = path.join(ARTIFACTS,
       `${PREFIX}${String(i + 1).padStart(2, "0")}-${slug(step.name)}.png`);
+    const outcome = step.search !== undefined ? await search(page, step, screenshot)
+      : { card: await run(page, step) };
     const png = await page.screenshot({ path: screenshot });
     report.steps.push({
       name: step.name,
-      card: await observe(card),
+      card: outcome.card ? await observe(outcome.card) : null,
+      ...(outcome.search ? { search: outcome.search } : {}),
       invokes: invokes.slice(seenInvokes),
       screenshot,
       screenshot_bytes: png.length,
+      elapsed_ms: Date.now() - started,
     });
+    if (outcome.cleanup) await outcome.cleanup();
   }
 } catch (error) {
   report.error = `${error.name}: ${error.message}`;
