@@ -2,8 +2,9 @@
 assignments (title words, unit names, #N, with the chat's understanding: synonyms, typos,
 inflections); picking one inserts its card, with its Update button.
 
-Invokes: composeExtension/query (results, at most 25, each with a preview) and
-composeExtension/selectItem (the picked assignment's full card). An empty search lists the
+Invokes: composeExtension/query (results, at most 25, each with a preview; picking one
+inserts its card as it is) and composeExtension/selectItem with {"number": N} (the
+assignment's card, looked up again), for a client that sends one. An empty search lists the
 user's own units' assignments (managers), else the organisation's open ones due soonest.
 """
 
@@ -128,8 +129,9 @@ class ComposeSearch:
             "content": assignment_cards.assignment_card(lang, a, today),
             "preview": {
                 "contentType": "application/vnd.microsoft.card.thumbnail",
-                "content": {"title": f"#{a.number} {a.title}"[:200], "text": subtitle,
-                            "tap": {"type": "invoke", "value": {"number": a.number}}},
+                # No tap: picking inserts `content` as it is (a tap would make Teams send
+                # selectItem first, and the Agents Playground refuses results with one).
+                "content": {"title": f"#{a.number} {a.title}"[:200], "text": subtitle},
             },
         }
 

@@ -335,11 +335,9 @@ def test_message_extension_search_in_the_message_box(session: dict[str, Any]) ->
     with the command id and parameter name entered in its search (it doesn't read the
     manifest), and Läget finds the assignment.
 
-    What the Playground then shows depends on the results' previews. Läget's carry a tap
-    (picking sends composeExtension/selectItem in Teams), and Playground 0.2.28 refuses
-    those: it lists nothing, shows its "Unable to reach app" line and logs that tap actions
-    aren't supported (docs/teams-app.md). Without a tap it lists the results and picking one
-    inserts the result's card in the message box."""
+    The results' previews carry no tap (Playground 0.2.28 refuses results with one, and
+    lists nothing), so the Playground lists them and picking one inserts the result's card,
+    with its Update button, in the message box (docs/teams-app.md)."""
     step = session["by_name"]["message extension search"]
     [invoke] = step["invokes"]
     assert invoke["name"] == "composeExtension/query"
@@ -350,18 +348,13 @@ def test_message_extension_search_in_the_message_box(session: dict[str, Any]) ->
     assert search["status"] == 200
     assert search["results"] == [
         "#6 Trygghetskameror ska sättas upp på fler utsatta eller potentiellt utsatta platser."]
-    if search["taps"]:
-        assert search["listed"] == []
-        assert "Unable to reach app. Please try again." in search["shown"]
-        assert any("tap action is not supported" in w for w in search["warnings"]), search
-        assert step["card"] is None
-    else:
-        assert search["listed"] == search["results"]
-        shown = card(session, "message extension search")
-        assert "Trygghetskameror ska sättas upp" in shown["text"]
-        assert_includes(facts(session, "message extension search"), {
-            "Number": "#6", "Responsible": "Stab och planering", "Status": "Started"})
-        assert shown["buttons"] == ["Update"]
+    assert not search["taps"], search
+    assert search["listed"] == search["results"], search
+    shown = card(session, "message extension search")
+    assert "Trygghetskameror ska sättas upp" in shown["text"]
+    assert_includes(facts(session, "message extension search"), {
+        "Number": "#6", "Responsible": "Stab och planering", "Status": "Started"})
+    assert shown["buttons"] == ["Update"]
 
 
 def test_channel_post_that_mentions_the_bot(session: dict[str, Any]) -> None:

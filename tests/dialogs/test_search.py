@@ -1,11 +1,12 @@
 """The compose-box search (dialogs/search.py) over HTTP, as Teams sends it: invoke activities
 composeExtension/query (parameters, queryOptions.skip/count) and composeExtension/selectItem
-(the picked preview's tap value) against the running app and the demo organisations, on
+({"number": N}) against the running app and the demo organisations, on
 SQLite and PostgreSQL. Expectations are read from the database, not written down."""
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator
 from datetime import date
 from typing import Any
@@ -88,21 +89,20 @@ async def select_item(bot: BotClient, value: Any, org: OrganisationView | None =
 
 
 def numbers(found: list[dict[str, Any]]) -> list[int]:
-    """The assignment numbers of results, from what Teams sends back when one is picked."""
-    return [a["preview"]["content"]["tap"]["value"]["number"] for a in found]
+    """The assignment numbers of results, from their previews' "#N title"."""
+    return [int(re.match(r"#(\d+) ", a["preview"]["content"]["title"])[1]) for a in found]
 
 
 def assert_well_formed(found: list[dict[str, Any]]) -> None:
-    """Each result an Adaptive Card (schema and renderer) with a thumbnail preview whose tap
-    selects it."""
+    """Each result an Adaptive Card (schema and renderer) with a thumbnail preview "#N title",
+    and no tap (picking inserts the card as it is)."""
     assert len(found) <= MAX_RESULTS
     for a in found:
         assert a["contentType"] == ADAPTIVE
         preview = a["preview"]
         assert preview["contentType"] == THUMBNAIL
-        number = preview["content"]["tap"]["value"]["number"]
-        assert preview["content"]["tap"]["type"] == "invoke"
-        assert preview["content"]["title"].startswith(f"#{number} ")
+        assert "tap" not in preview["content"] and "tap" not in a["content"]
+        assert re.match(r"#\d+ \S", preview["content"]["title"])
         assert preview["content"]["text"]
     assert_valid_cards([a["content"] for a in found])
 
@@ -275,11 +275,11 @@ async def test_never_more_than_25_results(bot: BotClient, norrtalje: Organisatio
 async def test_select_item_returns_the_full_card(bot: BotClient,
                                                  norrtalje: OrganisationView) -> None:
     [result] = await search(bot, "grovsophämtning", norrtalje)
-    tap = result["preview"]["content"]["tap"]["value"]
-    [picked] = await select_item(bot, tap, norrtalje)
+    [number] = numbers([result])
+    [picked] = await select_item(bot, {"number": number}, norrtalje)
     assert picked["content"] == result["content"]
     assert_well_formed([picked])
-    [a] = rows(bot.engine, norrtalje, Assignment.number == tap["number"])
+    [a] = rows(bot.engine, norrtalje, Assignment.number == number)
     card = picked["content"]
     assert any(a.title in line for line in texts(card))
     [update] = [q for q in asked(card) if q.intent is Intent.UPDATE]
