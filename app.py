@@ -293,7 +293,7 @@ def _nudge(settings: Settings, args: argparse.Namespace, lang: str) -> int:
     async def run() -> tuple[str, int]:
         try:
             result = await components.nudge_pass.run(now, args.org)
-            return str(result), len(result.failed)
+            return t(lang, "cli.nudge_pass", **result.counts()), len(result.failed)
         finally:
             await components.adapter.close()
 
