@@ -13,6 +13,7 @@ import functools
 import gc
 import logging
 import os
+import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -293,7 +294,7 @@ def _nudge(settings: Settings, args: argparse.Namespace, lang: str) -> int:
     async def run() -> tuple[str, int]:
         try:
             result = await components.nudge_pass.run(now, args.org)
-            return str(result), len(result.failed)
+            return t(lang, "cli.nudge_pass", **result.counts()), len(result.failed)
         finally:
             await components.adapter.close()
 
@@ -395,9 +396,30 @@ def _parser_class(lang: str) -> type[argparse.ArgumentParser]:
 
         def error(self, message: str) -> NoReturn:
             self.print_usage(sys.stderr)
-            self.exit(2, f"{self.prog}: {t(lang, 'cli.error')}: {message}\n")
+            said = _argparse_message(lang, message)
+            self.exit(2, f"{self.prog}: {t(lang, 'cli.error')}: {said}\n")
 
     return Parser
+
+
+# argparse's own error messages (Python 3.11's wording), in the command line's language.
+_ARGPARSE_MESSAGES = (
+    (re.compile(r"the following arguments are required: (?P<names>.*)", re.S),
+     "cli.argparse.required"),
+    (re.compile(r"unrecognized arguments: (?P<names>.*)", re.S), "cli.argparse.unrecognized"),
+    (re.compile(r"argument (?P<argument>\S+): invalid choice: (?P<value>.*?) "
+                r"\(choose from (?P<choices>.*)\)", re.S), "cli.argparse.invalid_choice"),
+    (re.compile(r"argument (?P<argument>\S+): expected one argument"),
+     "cli.argparse.expected_one"),
+    (re.compile(r"argument (?P<argument>\S+): (?P<message>.*)", re.S), "cli.argparse.argument"),
+)
+
+
+def _argparse_message(lang: str, message: str) -> str:
+    for pattern, key in _ARGPARSE_MESSAGES:
+        if m := pattern.fullmatch(message):
+            return t(lang, key, **m.groupdict())
+    return message
 
 
 def _parser(lang: str) -> argparse.ArgumentParser:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import traceback
 from types import SimpleNamespace
 from typing import Any
@@ -111,6 +112,26 @@ def _nested_deeper_than(value: Any, limit: int) -> bool:
     return False
 
 
+# A \uD800–\uDFFF escape in the raw body: JSON allows one alone, but a lone surrogate can't be
+# encoded as UTF-8, so it would fail the turn where it is stored or sent (a name in the
+# conversation reference, the reply's recipient, a comment). json.loads joins valid pairs.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _without_lone_surrogates(value: Any) -> Any:
+    """The parsed body with every lone surrogate (in keys too) replaced by U+FFFD. Recursive:
+    called only on bodies already checked to nest at most MAX_JSON_DEPTH levels."""
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {_without_lone_surrogates(k): _without_lone_surrogates(v)
+                for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_lone_surrogates(v) for v in value]
+    return value
+
+
 def _is_database_outage(error: BaseException) -> bool:
     """An OperationalError/InterfaceError anywhere in the cause chain: the database is down
     or unreachable, not a bug in a query."""
@@ -171,6 +192,8 @@ class LagetAdapter(CloudAdapter):
             return _json_error(400, "body must be an activity object with a 'type'")
         if _nested_deeper_than(body, MAX_JSON_DEPTH):
             return _json_error(400, "activity nested too deep")
+        if _SURROGATE_ESCAPE.search(raw):
+            body = _without_lone_surrogates(body)
         try:
             activity = activity_from_json(body)  # once, without msrest (botbuilder_patches)
         except Exception:  # ill-typed fields: ValueError, TypeError from a model's init

@@ -5,9 +5,12 @@
   LAGET_BODY_TIMEOUT (30 s) of the headers. Otherwise the connection is closed: aiohttp
   itself waits for ever for a half-sent request (its keep-alive timer only runs between
   requests);
-- at most LAGET_MAX_CONNECTIONS (512) connections are open at once; one past that is told
-  503 and closed at once, with one log line a minute however many there are, so a flood
-  can neither exhaust the process's open files (often 1 024) nor the log;
+- at most LAGET_MAX_CONNECTIONS (512) connections are open at once. One past that closes
+  the oldest connection that holds no whole request (still sending its headers or body,
+  or idle between requests), so slow or idle clients can't lock out Teams or /healthz;
+  when every connection holds a request being answered, it is told 503 and closed at
+  once. One log line a minute each, however many there are, so a flood can neither exhaust
+  the process's open files (often 1 024) nor the log;
 - it binds LAGET_HOST, by default 127.0.0.1 in local mode (no authentication: nobody else
   should reach it) and 0.0.0.0 with authentication on.
 
@@ -94,6 +97,8 @@ class _GuardedHandler(web.RequestHandler):
         self._guard = guard
         self._deadline: asyncio.TimerHandle | None = None
         self._in_request = False
+        self._request: web.BaseRequest | None = None
+        self.accepted = time.monotonic()
 
     def _arm(self, seconds: float, check: Callable[[], None]) -> None:
         self._disarm()
@@ -122,11 +127,25 @@ class _GuardedHandler(web.RequestHandler):
     def request_started(self, request: web.BaseRequest) -> None:
         """The headers are in (the app's first middleware runs): the body's clock starts."""
         self._in_request = True
+        self._request = request
         self._arm(self._guard.limits.body_timeout, lambda: self._body_late(request))
 
     def request_finished(self) -> None:
         self._in_request = False
+        self._request = None
         self._disarm()  # what is left of an unread body, aiohttp drains for 10 s at most
+
+    @property
+    def unfinished(self) -> bool:
+        """Holds no whole request: its headers or body are still coming, or it is idle
+        between requests. Closing it loses nothing that was sent."""
+        return not self._in_request or (self._request is not None
+                                        and not self._request.content.is_eof())
+
+    def evict(self) -> None:
+        self._disarm()
+        if self.transport is not None:
+            self.force_close()
 
     def _headers_late(self) -> None:
         self._deadline = None
@@ -153,6 +172,9 @@ class ConnectionGuard:
             "(LAGET_MAX_CONNECTIONS)")
         self.timed_out = RateLimitedLog("closed a connection whose request %s did not "
                                         "arrive within %.0f s")
+        self.evicted = RateLimitedLog(
+            f"{limits.max_connections} connections open (LAGET_MAX_CONNECTIONS): closed the "
+            "oldest one that had not sent a whole request")
 
     @property
     def open_connections(self) -> int:
@@ -160,8 +182,15 @@ class ConnectionGuard:
 
     def __call__(self) -> asyncio.BaseProtocol:
         if len(self._open) >= self.limits.max_connections:
-            self.refused.event()
-            return _Refuse()
+            # Make room by the oldest half-sent or idle connection (slowloris), else refuse.
+            victim = min((h for h in self._open if h.unfinished),
+                         key=lambda h: h.accepted, default=None)
+            if victim is None:
+                self.refused.event()
+                return _Refuse()
+            self._open.discard(victim)
+            victim.evict()
+            self.evicted.event()
         handler = _GuardedHandler(self, self._server, asyncio.get_running_loop())
         self._open.add(handler)
         return handler

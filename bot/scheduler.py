@@ -63,7 +63,14 @@ class PassResult:
     gone: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
 
-    def __str__(self) -> str:
+    def counts(self) -> dict[str, int]:
+        """The figures of the summary line, for the command line's words (cli.nudge_pass)."""
+        return {"digests": self.digests, "reminders": self.reminders,
+                "messages": self.messages, "nothing_due": self.nothing_due,
+                "already_done": self.already_done, "gone": len(self.gone),
+                "failed": len(self.failed)}
+
+    def __str__(self) -> str:  # the log's line (logs are English)
         return (f"{self.digests} digests, {self.reminders} reminders, {self.messages} messages; "
                 f"{self.nothing_due} with nothing due, {self.already_done} already done, "
                 f"{len(self.gone)} gone (switched off), {len(self.failed)} failed")

@@ -18,6 +18,7 @@ from cards.elements import (
     shorten,
     subtle,
     summary,
+    text,
     text_table,
 )
 from cards.texts import status_label, t
@@ -116,7 +117,15 @@ def _table(lang: str, s: Summary, with_statuses: bool, label_limit: int | None) 
 _FITS = ((True, True, None), (False, True, None), (False, True, 40), (False, False, 40))
 
 
+def _empty(s: Summary) -> bool:
+    """No assignments at all (an organisation with only finances or indicators): no table of
+    zeros and no donut, which would draw nothing."""
+    return not s.kinds or sum(s.total) == 0
+
+
 def summary_card(lang: str, s: Summary) -> Card:
+    if _empty(s):
+        return card([heading(t(lang, "summary_title")), text(t(lang, "summary.empty"))])
     subtitle = t(lang, "summary.subtitle" if _with_not_reported(s) else "summary_subtitle")
     for per_kind, with_statuses, label_limit in _FITS:
         top = [heading(t(lang, "summary_title")), subtle(subtitle),
@@ -130,6 +139,8 @@ def summary_card(lang: str, s: Summary) -> Card:
 
 
 def summary_text(lang: str, s: Summary) -> str:
+    if _empty(s):
+        return summary(t(lang, "summary.empty"))
     on, dev, nr = s.total
     parts = [f"{kind} {sum(s.kind_total(kind))}" for kind in s.kinds]
     counts = [f"{on} {t(lang, 'on_plan').lower()}", f"{dev} {t(lang, 'deviating').lower()}"]
@@ -139,6 +150,8 @@ def summary_text(lang: str, s: Summary) -> str:
 
 
 def summary_table(lang: str, s: Summary) -> str:
+    if _empty(s):
+        return summary(t(lang, "summary.empty"))
     with_nr = _with_not_reported(s)
     rows = [(label if bold else f"  {label}", on, dev, *([nr] if with_nr else []), total)
             for label, on, dev, nr, total, bold in summary_rows(lang, s)]

@@ -29,6 +29,8 @@ MAX_RESULTS = 25
 MAX_QUERY = 200
 MAX_SKIP = 1000
 COMMAND_ID = "searchAssignments"
+SEARCH_NAMES = ("query", "searchText")  # the manifest's parameter (and searchText, as before)
+INITIAL_RUN = "initialRun"
 
 
 @dataclass(frozen=True)
@@ -62,12 +64,18 @@ def _query(value: Any) -> _Query:
     if not isinstance(parameters, list):
         return _Query("", skip, count, malformed=True)
     text = ""
-    for parameter in parameters:
-        if isinstance(parameter, dict) and parameter.get("name") in ("query", "searchText"):
-            raw = parameter.get("value")
-            if not isinstance(raw, str):
-                return _Query("", skip, count, malformed=True)
-            text = raw
+    named = [p for p in parameters if isinstance(p, dict) and p.get("name") in SEARCH_NAMES]
+    if not named:
+        # Another name than the manifest's (an old package, or the Playground's "Specify
+        # Command ID or Parameter" filled in otherwise or left empty): the one text given is
+        # still what the user typed. initialRun (Teams' empty search) names no words.
+        named = [p for p in parameters if isinstance(p, dict) and p.get("name") != INITIAL_RUN
+                 and isinstance(p.get("value"), str)][:1]
+    for parameter in named:
+        raw = parameter.get("value")
+        if not isinstance(raw, str):
+            return _Query("", skip, count, malformed=True)
+        text = raw
     # Control characters go as in a message (PostgreSQL refuses a NUL in a query's text).
     return _Query(clean(text[:MAX_QUERY]), skip, count)
 

@@ -169,6 +169,11 @@ _HALF = re.compile(r"^(?:halvår|halvar|h)\s*([12])\s*[,/-]?\s*(\d{4})$")
 _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 
 
+# The years a due date or a period end may be in, as the year columns of budgets and
+# indicators (storage/importer.py).
+FIRST_YEAR, LAST_YEAR = 1900, 2200
+
+
 def _end_of_month(year: int, month: int) -> date:
     return date(year, month, calendar.monthrange(year, month)[1])
 
@@ -177,10 +182,15 @@ def parse_due_date(text: str | date | datetime) -> date:
     """'2025-12-01', 'kvartal 1 2024' / 'Q1 2024' (end of quarter), 'tertial 2 2025',
     '2024-06' (end of month) and '2024' (end of year)."""
     if isinstance(text, datetime):
-        return text.date()
-    if isinstance(text, date):
-        return text
-    return _parse_due_text(str(text))  # a spreadsheet cell may hold the year 2024 as a number
+        found = text.date()
+    elif isinstance(text, date):
+        found = text
+    else:
+        found = _parse_due_text(str(text))  # a spreadsheet cell may hold 2024 as a number
+    if not FIRST_YEAR <= found.year <= LAST_YEAR:
+        # "0001-01-01" would be 739 508 days overdue: a typo, not a plan.
+        raise Refused("bad_date", value=str(text)[:40])
+    return found
 
 
 @lru_cache(maxsize=4096)

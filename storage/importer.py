@@ -22,6 +22,8 @@ from sqlmodel import Session
 
 from storage.db import write_session
 from storage.domain import (
+    FIRST_YEAR,
+    LAST_YEAR,
     Refused,
     normalize,
     parse_direction,
@@ -96,7 +98,7 @@ def _year(value: Any) -> int:
         year = int(str(value).strip())
     except ValueError:
         raise Refused("bad_year", value=str(value)[:20]) from None
-    if not 1900 <= year <= 2200:
+    if not FIRST_YEAR <= year <= LAST_YEAR:
         raise Refused("bad_year", value=str(value)[:20])
     return year
 

@@ -572,6 +572,30 @@ def test_grant_refuses_a_user_id_that_is_not_an_entra_object_id(cli: Cli,
             ["29:1abc", GUID.upper()])
 
 
+@pytest.mark.parametrize("lang", ["sv", "fi", "en"])
+def test_argparses_own_errors_speak_the_command_lines_language(cli: Cli, lang: str) -> None:
+    # They were English after a translated "fel:": "fel: the following arguments are
+    # required: unit, alias", "fel: argument role: invalid choice: 'boss' …".
+    from cards.texts import t
+
+    cases = {
+        ("alias",): ("cli.argparse.required", {"names": "unit, alias"}),
+        ("grant", "x", "boss"): ("cli.argparse.invalid_choice", {
+            "argument": "role", "value": "'boss'", "choices": "'admin', 'manager'"}),
+        ("import", "--org"): ("cli.argparse.expected_one", {"argument": "--org"}),
+        ("roles", "--bogus"): ("cli.argparse.unrecognized", {"names": "--bogus"}),
+    }
+    for args, (key, params) in cases.items():
+        ran = cli(*args, lang=lang)
+        assert ran.code == 2, args
+        said = ran.err.strip().splitlines()[-1]
+        assert said.endswith(f"{t(lang, 'cli.error')}: {t(lang, key, **params)}"), said
+        if lang != "en":
+            assert not {"required", "invalid choice", "expected", "unrecognized"} & set(
+                said.split(": ")), said
+            assert "choose from" not in said and "are required" not in said, said
+
+
 @pytest.mark.parametrize(("lang", "LANG", "chosen", "usage"), [
     ("sv", None, "sv", "användning:"),
     (None, "sv_SE.UTF-8", "sv", "användning:"),
@@ -705,7 +729,9 @@ async def test_nudge_exits_1_when_a_send_failed_printing_the_count(
     channel.fail(subscribed[1], 500, times=-1)
     ran = await run_app(database_url, "nudge", "--at", "2025-09-30T08:05", LAGET_LANGUAGE="sv")
     assert ran.code == 1
-    assert "2 digests" in ran.out and "1 failed" in ran.out
+    # The summary in the command line's language too (it was English beside a Swedish count).
+    assert "2 sammanställningar" in ran.out and "1 misslyckade" in ran.out, ran.out
+    assert "digests" not in ran.out
     assert "1 utskick misslyckades" in ran.err
     assert channel.replies(subscribed[1]) == []
     # The failed digest was released: the next pass sends it, and only it.

@@ -73,10 +73,10 @@ class _Grammar:
         self.time = re.compile(rf"{b}(?:{clock})\s*(\d{{1,2}}(?:[:.]\d{{2}})?){e}"
                                rf"|{b}(\d{{1,2}}[:.]\d{{2}}){e}", flags)
         self.long_lead = re.compile(
-            rf"{b}(?:{_alt(words('long_lead'))})\s*(?:{_alt(words('lead'))})?\s*(\d{{1,4}})\s*"
+            rf"{b}(?:{_alt(words('long_lead'))})\s*(?:{_alt(words('lead'))})?\s*(\d{{1,9}})\s*"
             rf"(?:({weeks})|{days})?{e}", flags)
         self.lead = re.compile(
-            rf"{b}(?:(?:{_alt(words('lead'))})\s*)?(\d{{1,4}})\s*(?:({weeks})|{days}){e}"
+            rf"{b}(?:(?:{_alt(words('lead'))})\s*)?(\d{{1,9}})\s*(?:({weeks})|{days}){e}"
             rf"(?:\s+(?:{_alt(words('before'))}){e})?", flags)
         suffixes = _alt(words("weekday_suffixes"))
         self.weekday = re.compile(

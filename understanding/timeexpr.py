@@ -36,6 +36,13 @@ _DOTTED = re.compile(r"^(\d{1,2})[./](\d{1,2})(?:[./](\d{4}|\d{2}))?\.?$")
 _DAY = re.compile(r"^(\d{1,2})(?::?[a-z]{1,2})?\.?$")  # 13, 13th, 1:a, 13.
 _QUARTER = re.compile(r"^(?:q|k|kv)([1-4])(?:[-/](\d{4}))?$")
 _YEAR = re.compile(r"^(19\d\d|20\d\d|21\d\d)$")
+# Dates written out are read in the same years as bare ones: "efter 31.12.9999" ended the day
+# after the last date Python has (OverflowError), and nothing is planned in year 1 or 9999.
+FIRST_YEAR, LAST_YEAR = 1900, 2199
+
+
+def _plausible(year: int) -> bool:
+    return FIRST_YEAR <= year <= LAST_YEAR
 
 
 @dataclass(frozen=True)
@@ -296,17 +303,21 @@ def _point_bare(a: _Atoms, i: int, today: date) -> TimeMatch | None:
     text = tokens[i].text
     try:
         if m := _ISO.match(text):
+            if not _plausible(int(m[1])):
+                return None
             d = date(int(m[1]), int(m[2]), int(m[3]))
             return TimeMatch(i, i + 1, d, d, "day")
         if (m := _DOTTED.match(text)) and (m[3] or text.count(".") + text.count("/") >= 1):
             day, month = int(m[1]), int(m[2])
             year = int(m[3]) if m[3] else _nearest_year(month, today)
             year += 2000 if year < 100 else 0
+            if not _plausible(year):
+                return None
             d = date(year, month, day)
             return TimeMatch(i, i + 1, d, d, "day")
     except ValueError:
         return None
-    if m := _QUARTER.match(text):
+    if (m := _QUARTER.match(text)) and (not m[2] or _plausible(int(m[2]))):
         year, end = (int(m[2]), i + 1) if m[2] else _year_after(a, i + 1, today.year, today)
         lo, hi = _quarter(year, int(m[1]))
         return TimeMatch(i, end, lo, hi, "quarter")

@@ -617,3 +617,43 @@ async def test_nul_in_free_text_is_answered_never_apologised_for(bot: BotClient)
             StatusComment.assignment_id == own.id, StatusComment.text.startswith("Klart"))))
     assert saved == {("Klart nu", "Alex Wilber")}
     assert_consistent(bot.engine)
+
+
+# --- lone surrogates --------------------------------------------------------------------------
+
+# JSON may escape half of a UTF-16 pair alone ("\ud800"); such a string has no UTF-8 form, so
+# it failed the turn wherever it was stored or sent: a sender's name in the conversation
+# reference and the reply's recipient (no answer at all, and a traceback in the log), a
+# comment, the author of an update. The edge replaces each with U+FFFD.
+LONE = "\ud800"
+
+
+async def test_lone_surrogates_anywhere_are_answered_never_a_traceback(
+    bot: BotClient, caplog: pytest.LogCaptureFixture,
+) -> None:
+    own = _assignments(bot.engine, NORRTALJE)[0]
+    for locale, tenant in SENDERS:
+        named = in_org(bot, "prognos IT", tenant, locale, conversation_id=f"c-lone-{locale}")
+        named["from"]["name"] = f"Ada{LONE} Admin"
+        named["conversation"]["name"] = f"Kanal{LONE}"
+        answered_normally(await bot.post(named))
+        search = in_org(bot, None, tenant, locale, type_="invoke",
+                        name="composeExtension/query",
+                        value={"commandId": "searchAssignments",
+                               "parameters": [{"name": "query", "value": f"IT{LONE}"}]})
+        search["from"]["name"] = f"Ada{LONE}"
+        turn = await bot.post(search)
+        assert turn.status == 200 and "composeExtension" in turn.body, turn.body
+    for locale in LANGUAGES:
+        data = {"assignment_id": own.number, "version": own.version, "status": "started",
+                "forecast": "on_plan", "comment": f"Klart{LONE} nu"}
+        activity = _update(bot, data, NORRTALJE, locale, execute=False)
+        activity["from"]["name"] = f"Alex{LONE} Wilber"
+        answered_normally(await bot.post(activity))
+    with session(bot.engine, own.organisation_id) as s:
+        saved = set(s.execute(select(StatusComment.text, StatusComment.author).where(
+            StatusComment.organisation_id == own.organisation_id,
+            StatusComment.assignment_id == own.id, StatusComment.text.startswith("Klart"))))
+    assert saved == {("Klart\ufffd nu", "Alex\ufffd Wilber")}
+    assert "Traceback" not in caplog.text
+    assert_consistent(bot.engine)

@@ -1,6 +1,8 @@
 """bot/http_server.py, over real sockets: slow or idle clients are cut off at the header and
-body deadlines while /healthz keeps answering; connections past the bound are refused at once
-with one log line; the bind address follows the mode; app.py serves through it."""
+body deadlines while /healthz keeps answering; past the bound, the oldest half-sent or idle
+connection makes room (so /healthz answers through a flood of them), and only when every
+connection holds a request being answered is one refused at once, with one log line; the bind
+address follows the mode; app.py serves through it."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 from botclient import bot_settings
 from botservice import APP_ID
 from fake_channel import FakeChannel, fake_channel
@@ -52,10 +55,18 @@ class Served:
 
 
 @asynccontextmanager
-async def served(database_url: str, **overrides: Any) -> AsyncIterator[Served]:
+async def served(database_url: str, busy: asyncio.Event | None = None,
+                 **overrides: Any) -> AsyncIterator[Served]:
+    """The app on a bounded server; with `busy`, GET /busy answers only once it is set (a
+    request being answered, holding its connection)."""
     settings = bot_settings(database_url, **{"header_timeout": HEADER_TIMEOUT,
                                              "body_timeout": BODY_TIMEOUT, **overrides})
     components = build(settings)
+    if busy is not None:
+        async def wait_busy(request: web.Request) -> web.Response:
+            await busy.wait()
+            return web.Response(text="done")
+        components.web_app.router.add_get("/busy", wait_busy)
     running = await start_server(components.web_app, settings, port=0)
     host, port = running.addresses[0]
     try:
@@ -157,40 +168,86 @@ async def test_a_broken_chunk_after_the_headers_is_cut_off_at_the_body_deadline(
         assert s.channel.received == []
 
 
+async def _wait_open(s: Served, n: int) -> None:
+    for _ in range(200):
+        if s.running.guard.open_connections == n:
+            return
+        await asyncio.sleep(0.01)
+    assert s.running.guard.open_connections == n
+
+
+@pytest.mark.parametrize("kind", ["idle", "headers", "body"])
+async def test_a_flood_of_half_sent_connections_makes_room_for_healthz(
+    database_url: str, caplog: pytest.LogCaptureFixture, kind: str,
+) -> None:
+    # 600 clients that never finish a request, against a bound of 20 (the issue's 600
+    # against 512): every new connection was refused 503, /healthz too, until the deadlines
+    # cut them (10 s for headers, 30 s for a body). Now the oldest of them makes room.
+    async with served(database_url, max_connections=20, header_timeout=60,
+                      body_timeout=60) as s:
+        head = _head(1000, keep_alive=True)
+        part = {"idle": b"", "headers": head[:20], "body": head + b'{"type": "mes'}[kind]
+        held = []
+        with caplog.at_level(logging.WARNING, logger="laget.http"):
+            for n in range(600):
+                reader, writer = await asyncio.open_connection(s.host, s.port)
+                if part:
+                    writer.write(part)
+                held.append((reader, writer))
+                if n % 100 == 99:
+                    await asyncio.sleep(0.05)
+            await asyncio.sleep(0.1)
+            assert s.running.guard.open_connections <= 20
+            async with aiohttp.ClientSession() as http:
+                for _ in range(5):
+                    started = time.monotonic()
+                    async with http.get(f"{s.base}/healthz") as response:
+                        assert response.status == 200
+                    assert time.monotonic() - started < 0.5
+        assert s.running.guard.refused.total == 0
+        assert s.running.guard.evicted.total >= 580
+        lines = [r.getMessage() for r in caplog.records if r.name == "laget.http"]
+        assert len(lines) == 1 and "closed the oldest one" in lines[0], lines
+        # The newest are the ones still open: the first ones were closed, nothing answered.
+        assert await _until_closed(held[0][0]) == b""
+        for _reader, writer in held:
+            writer.close()
+        assert s.channel.received == []
+
+
 async def test_connections_past_the_bound_are_refused_at_once_with_one_log_line(
     database_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    # Idle connections hold their place until their header deadline: here, all test long.
-    async with served(database_url, max_connections=20, header_timeout=60) as s:
-        idle = [await asyncio.open_connection(s.host, s.port) for _ in range(20)]
-        for _ in range(100):
-            if s.running.guard.open_connections == 20:
-                break
-            await asyncio.sleep(0.01)
-        assert s.running.guard.open_connections == 20
-        with caplog.at_level(logging.WARNING, logger="laget.http"):
-            for _ in range(30):
-                reader, writer = await asyncio.open_connection(s.host, s.port)
-                started = time.monotonic()
-                data = await _until_closed(reader)
-                assert time.monotonic() - started < 0.5
-                assert data == b"" or data.startswith(b"HTTP/1.1 503 "), data[:100]
-                writer.close()
-            async with aiohttp.ClientSession() as http:
-                with pytest.raises(aiohttp.ClientError):  # full: /healthz too, at once
-                    async with http.get(f"{s.base}/healthz") as response:
-                        assert response.status == 503
-                        raise aiohttp.ClientError("refused")
-        lines = [r for r in caplog.records if r.name == "laget.http"]
-        assert len(lines) == 1 and "refusing connections: 20 open" in lines[0].getMessage()
-        assert s.running.guard.refused.total == 31
-        for _reader, writer in idle:
-            writer.close()
+    # Every connection holds a whole request being answered: nothing to make room by.
+    busy = asyncio.Event()
+    async with served(database_url, busy=busy, max_connections=20, header_timeout=60) as s:
+        async with aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=0, force_close=True)) as slow:
+            waiting = [asyncio.create_task(slow.get(f"{s.base}/busy")) for _ in range(20)]
+            await _wait_open(s, 20)
+            await asyncio.sleep(0.1)  # each request's headers in: none is half-sent
+            with caplog.at_level(logging.WARNING, logger="laget.http"):
+                for _ in range(30):
+                    reader, writer = await asyncio.open_connection(s.host, s.port)
+                    started = time.monotonic()
+                    data = await _until_closed(reader)
+                    assert time.monotonic() - started < 0.5
+                    assert data == b"" or data.startswith(b"HTTP/1.1 503 "), data[:100]
+                    writer.close()
+                async with aiohttp.ClientSession() as http:
+                    with pytest.raises(aiohttp.ClientError):  # full: /healthz too, at once
+                        async with http.get(f"{s.base}/healthz") as response:
+                            assert response.status == 503
+                            raise aiohttp.ClientError("refused")
+            lines = [r for r in caplog.records if r.name == "laget.http"]
+            assert len(lines) == 1 and "refusing connections: 20 open" in lines[0].getMessage()
+            assert s.running.guard.refused.total == 31 and s.running.guard.evicted.total == 0
+            busy.set()
+            for response in await asyncio.gather(*waiting):
+                assert response.status == 200  # none of them was cut to make room
+                response.release()
+        await _wait_open(s, 0)
         async with aiohttp.ClientSession() as http:
-            for _ in range(100):
-                if s.running.guard.open_connections == 0:
-                    break
-                await asyncio.sleep(0.01)
             async with http.get(f"{s.base}/healthz") as response:
                 assert response.status == 200
 

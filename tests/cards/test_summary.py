@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from demo_views import LOVISA, NORRTALJE, NYKOPING, charts_in, check, demo, size, table_rows
 
 from cards import summary as sc
-from cards.texts import LANGUAGES
+from cards.texts import LANGUAGES, t
 from storage.domain import Status
 from storage.queries import Summary
 
@@ -67,3 +69,15 @@ def test_many_kinds_stay_under_the_limit() -> None:
     check(cards)
     assert max(size(c) for c in cards) < 21_000
     assert all(len(charts_in(c)) == 1 for c in cards)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_an_organisation_without_assignments_is_told_so(lang: str) -> None:
+    # Lerum has only indicators: the summary was "Sammanställning av uppdrag: ; 0 enligt
+    # plan, 0 avvikelse från plan." over a table of zeros and a donut of nothing.
+    empty = sc.summary_card(lang, Summary({}))
+    [said] = check([empty], [t(lang, "summary.empty")])
+    assert charts_in(empty) == [] and "Table" not in json.dumps(empty)
+    assert sc.summary_text(lang, Summary({})) == t(lang, "summary.empty")
+    assert sc.summary_table(lang, Summary({})) == t(lang, "summary.empty")
+    assert ";" not in said

@@ -411,3 +411,26 @@ async def test_the_answer_is_json_serialised_once(bot: BotClient, norrtalje: Org
     body = json.loads(raw)
     assert isinstance(body, dict), raw[:200]
     assert numbers(body["composeExtension"]["attachments"]) == [a.number]
+
+
+@pytest.mark.parametrize("parameters", [
+    [{"name": "search", "value": "#{n}"}],             # a parameter named otherwise
+    [{"name": "", "value": "#{n}"}],                   # the Playground's, left empty
+    [{"value": "#{n}"}],                               # no name at all
+    [{"name": "initialRun", "value": "true"}, {"name": "keyword", "value": "#{n}"}],
+], ids=["other-name", "empty-name", "no-name", "after-initialRun"])
+async def test_a_parameter_named_otherwise_is_still_searched(
+    bot: BotClient, norrtalje: OrganisationView, parameters: list[dict[str, Any]],
+) -> None:
+    # It was read as the initial run: the user typed "#12" and got the 25 open assignments.
+    a = rows(bot.engine, norrtalje)[-1]
+    value = {"commandId": COMMAND, "queryOptions": {"skip": 0, "count": MAX_RESULTS},
+             "parameters": [{k: (v.format(n=a.number) if k == "value" else v)
+                             for k, v in p.items()} for p in parameters]}
+    assert numbers(await results(bot, value, norrtalje)) == [a.number]
+    # The manifest's name wins over any other, and initialRun alone is still the empty search.
+    value["parameters"].append({"name": "query", "value": "trygghetskameror"})
+    expected = {x.number for x in with_title_word(bot.engine, norrtalje, "trygghetskameror")}
+    assert set(numbers(await results(bot, value, norrtalje))) == expected
+    initial = await results(bot, query_value(None), norrtalje)
+    assert numbers(initial) == [x.number for x in open_rows(bot.engine, norrtalje)][:MAX_RESULTS]

@@ -861,6 +861,28 @@ def test_a_date_cell_in_a_number_column_is_a_row_error(engine: Engine, org: Orga
     assert counts(engine, org.id)["finance_follow_up"] == 0
 
 
+def test_dates_outside_any_plan_are_row_errors(demo: Engine, norrtalje: OrganisationView,
+                                               tmp_path: Path) -> None:
+    # "0001-01-01" (a typo for 2025?) was imported as 739 508 days overdue, "9999-12-31"
+    # as due in eight thousand years; an XLSX date cell the same. Years 1900–2200, as the
+    # year columns of budgets and indicators.
+    rows = [SV_ASSIGNMENT_HEADER,
+            ["Uppdrag", "", "Tidigt", "IT", "0001-01-01", "Påbörjad", "Enligt plan", "", "", ""],
+            ["Uppdrag", "", "Sent", "IT", "31.12.9999", "Påbörjad", "Enligt plan", "", "", ""],
+            ["Uppdrag", "", "Kvartal", "IT", "Q1 3000", "Påbörjad", "Enligt plan", "", "", ""],
+            ["Uppdrag", "", "Cell", "IT", datetime(1800, 1, 1), "Påbörjad", "Enligt plan",
+             "", "", ""],
+            ["Uppdrag", "", "Bra", "IT", "2200-12-31", "Påbörjad", "Enligt plan", "", "", ""]]
+    before, versions = counts(demo, norrtalje.id), _versions(demo, norrtalje)
+    for path in (write_csv(tmp_path / "uppdrag.csv", rows, ";"),
+                 write_xlsx(tmp_path / "uppdrag.xlsx", rows)):
+        errors = _rejected(demo, norrtalje, path)
+        assert _codes(errors) == [(2, "bad_date"), (3, "bad_date"), (4, "bad_date"),
+                                  (5, "bad_date")], errors
+    assert counts(demo, norrtalje.id) == before
+    assert _versions(demo, norrtalje) == versions
+
+
 # --- idempotency and updates ---------------------------------------------------------------
 
 

@@ -49,6 +49,11 @@ def test_weeks_of_lead_time() -> None:
 @pytest.mark.parametrize(("text", "code"), [("kl 25", "time_invalid"), ("kl 9.75", "time_invalid"),
                                             ("0 dagar", "lead_out_of_range"),
                                             ("999 dagar", "lead_out_of_range"),
+                                            # five digits were not read at all:
+                                            # "IT 99999 dagar" subscribed with 7 days
+                                            ("99999 dagar", "lead_out_of_range"),
+                                            ("IT 1000000 days", "lead_out_of_range"),
+                                            ("lång 12345 dagar", "lead_out_of_range"),
                                             ("dagligen veckovis", "frequency_conflict"),
                                             ("daily weekly", "frequency_conflict")])
 def test_refusals_are_coded(text: str, code: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from catalogs import catalog
 
 from understanding import Understander
 from understanding.normalize import tokenize
@@ -83,3 +84,18 @@ def test_no_time_in_plain_words() -> None:
     tokens = tokenize("prognos för IT").tokens
     assert find(tokens, U.index.trie.matches([U.index.variants.of(t) for t in tokens]),
                 TODAY) == []
+
+
+@pytest.mark.parametrize("text", [
+    "vad förfaller efter 31.12.9999?", "due after 9999-12-31", "efter q4-9999",
+    "före 1.1.0001", "before 0001-01-01", "ennen 1.1.1000", "efter 31.12.2299",
+])
+def test_dates_outside_any_plan_are_no_time_never_a_crash(text: str) -> None:
+    # "efter 31.12.9999" ended the day after the last date Python has: OverflowError, and the
+    # user got the generic apology. Dates are read in the years 1900–2199, as bare years are.
+    tokens = tokenize(text).tokens
+    variants = [U.index.variants.of(t) for t in tokens]
+    for found in find(tokens, U.index.trie.matches(variants), TODAY):
+        for d in (found.due_from, found.due_to):
+            assert d is None or 1899 <= d.year <= 2200, (text, found)
+    assert U.understand(text, catalog(), TODAY) is not None
