@@ -119,6 +119,10 @@ class Understander:
             from understanding.followup import resolve  # followup imports nothing from here
 
             return resolve(question, context, now or datetime.now(context.at.tzinfo))
+        if question.asks_which and question.follow_up and question.filter == AssignmentFilter():
+            # "vilka är det?" as the first message: nothing to point back to
+            return Question(Intent.UNKNOWN, language=question.language, follow_up=True,
+                            confidence=0.0)
         return question
 
     def entities(self, catalog: Catalog) -> EntityIndex:
@@ -433,12 +437,17 @@ class _Decider:
                    for q in self.ei.titles.stems_for(self.f.tokens[i]).values())
 
     def _more_goal_words(self, m: Match) -> bool:
-        """Another word of the same goal area's name next to it ("inkluderande kommun")."""
+        """Another word of the same goal area's name next to it ("inkluderande kommun"), or
+        joined to it ("miljö och klimat")."""
         f = self.f
         words: set[str] = set()
         for goal in m.values("goal"):
             words |= self.ei.goal_words.get(goal, set())
-        near = [i for i in (m.start - 1, m.end) if 0 <= i < len(f.tokens)]
+        joined = {i for i in (m.start - 1, m.end) if 0 <= i < len(f.tokens) and any(
+            s.has("conj") and s.start == i for s in f.segments)}
+        near = [i for i in (m.start - 1, m.end, *(i + (1 if i >= m.end else -1)
+                                                   for i in joined))
+                if 0 <= i < len(f.tokens) and i not in joined]
         return any(f.tokens[i].folded in words and f.tokens[i].folded not in
                    self.u.index.stopwords for i in near)
 
@@ -531,6 +540,9 @@ class _Decider:
             changes["page"] = page
         if self._elliptical(question):
             changes["follow_up"] = True
+        if f.cue("which") and question.intent is Intent.ASSIGNMENTS \
+                and question.form is Form.LIST:
+            changes["asks_which"] = True
         if self.unmatched and question.intent is not Intent.UNKNOWN:
             changes["unmatched"] = tuple(dict.fromkeys(self.unmatched))
         return question.with_(**changes) if changes else question
@@ -662,6 +674,10 @@ class _Decider:
                     return Question(Intent.NTH, nth=max(1, min(value, 1000)), follow_up=True)
         if f.cue("as_text") and self._only("cue") and not self._other_cues("as_text"):
             return Question(Intent.AS_TEXT, as_text=True, follow_up=True)
+        if f.cue("which") and self._only("cue") and not self._other_cues("year_word") \
+                and any(m.has("pronoun") for m in f.segments):
+            # "vilka är det?", "which are they?", "mitkä ne ovat?": the items just counted
+            return Question(Intent.ASSIGNMENTS, Form.LIST, asks_which=True, follow_up=True)
         if f.cue("page") and self._page() and self._only("cue", "int") \
                 and not self._other_cues("page"):
             return Question(Intent.MORE, page=self._page() or 1, follow_up=True)

@@ -29,7 +29,10 @@ UNITS = ("day", "week", "month", "quarter", "year")
 # The turn of the year is a boundary: "före årsskiftet" ends 31 December, "efter
 # årsskiftet" starts 1 January.
 BOUNDARIES = ("new_year", "christmas")
-TIME_KEYS = RELATIVE + BOUNDS + UNITS + BOUNDARIES
+# A month's end is a boundary too: "by the end of November", "före slutet av november",
+# "marraskuun loppuun mennessä" end 30 November (the word before the month, or after it).
+MONTH_END = ("end_of", "end_of_after")
+TIME_KEYS = RELATIVE + BOUNDS + UNITS + BOUNDARIES + MONTH_END
 
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _DOTTED = re.compile(r"^(\d{1,2})[./](\d{1,2})(?:[./](\d{4}|\d{2}))?\.?$")
@@ -319,6 +322,10 @@ def _point_bare(a: _Atoms, i: int, today: date) -> TimeMatch | None:
         except ValueError:
             return None
         return TimeMatch(i, end, day, day, "day")
+    if (lead := a.word(i, "end_of")) is not None and (mo := a.month(lead)):
+        return _month_end(a, i, *mo, today)
+    if (mo := a.month(i)) and a.word(mo[1], "end_of_after") is not None:
+        return _month_end(a, i, mo[0], a.word(mo[1], "end_of_after") or mo[1], today)
     if mo := a.month(i):
         month, end = mo
         if d := a.day(end):  # "October 13"
@@ -346,3 +353,10 @@ def _point_bare(a: _Atoms, i: int, today: date) -> TimeMatch | None:
     if y := a.year(i):
         return TimeMatch(i, y[1], date(y[0], 1, 1), date(y[0], 12, 31), "year")
     return None
+
+
+def _month_end(a: _Atoms, i: int, month: int, end: int, today: date) -> TimeMatch:
+    """The end of a month as a boundary: due_to its last day, due_from the day after."""
+    year, end = _year_after(a, end, _nearest_year(month, today), today)
+    last = _end_of_month(year, month)
+    return TimeMatch(i, end, last + timedelta(days=1), last, "boundary")
