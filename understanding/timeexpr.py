@@ -264,6 +264,13 @@ def _point(a: _Atoms, i: int, today: date, allow_bare: bool) -> TimeMatch | None
     and an optional postposition after it."""
     pre = a.word(i, "in", "on")
     best = _point_bare(a, pre, today) if pre is not None else None
+    if best is not None and best.kind == "boundary" and best.due_from is not None \
+            and best.due_to is not None and best.due_from.day == 1 \
+            and a.word(i, "in") == pre and a.word(i, "on") != pre:
+        # "i slutet av oktober": in that month, not everything until its end ("före
+        # slutet av oktober", "by the end of October" stay boundaries)
+        last = best.due_to
+        best = TimeMatch(best.start, best.end, last.replace(day=1), last, "month")
     if best is None:
         best = _point_bare(a, i, today)
         if best is None or (best.kind == "year" and not allow_bare):
@@ -277,6 +284,8 @@ def _year_after(a: _Atoms, i: int, default: int, today: date) -> tuple[int, int]
     "i mars nästa år"), or the default."""
     if y := a.year(i):
         return y
+    if (pre := a.word(i, "in")) is not None and (y := a.year(pre)):
+        return y  # "the first quarter of 2026"
     for name, year in (("next_year", today.year + 1), ("this_year", today.year)):
         end = a.word(i, name)
         if end is None and a.word(i, "in", "on") is not None:
@@ -324,8 +333,13 @@ def _point_bare(a: _Atoms, i: int, today: date) -> TimeMatch | None:
         return TimeMatch(i, end, day, day, "day")
     if (lead := a.word(i, "end_of")) is not None and (mo := a.month(lead)):
         return _month_end(a, i, *mo, today)
+    if lead is not None and (month := _this_or_next_month(a, lead, today)):
+        return _month_end(a, i, *month, today)  # "by the end of next month", "end of month"
     if (mo := a.month(i)) and a.word(mo[1], "end_of_after") is not None:
         return _month_end(a, i, mo[0], a.word(mo[1], "end_of_after") or mo[1], today)
+    if (month := _this_or_next_month(a, i, today)) and month[1] < len(tokens) \
+            and (post := a.word(month[1], "end_of_after")) is not None:
+        return _month_end(a, i, month[0], post, today)  # "tämän kuun loppuun"
     if mo := a.month(i):
         month, end = mo
         if d := a.day(end):  # "October 13"
@@ -352,6 +366,15 @@ def _point_bare(a: _Atoms, i: int, today: date) -> TimeMatch | None:
             return TimeMatch(i, end, lo, hi, "quarter")
     if y := a.year(i):
         return TimeMatch(i, y[1], date(y[0], 1, 1), date(y[0], 12, 31), "year")
+    return None
+
+
+def _this_or_next_month(a: _Atoms, i: int, today: date) -> tuple[int, int] | None:
+    """(month, end) of "this month" / "next month" / a bare "month" word at i."""
+    for name, ahead in (("this_month", 0), ("next_month", 1), ("month", 0)):
+        end = a.word(i, name)
+        if end is not None:
+            return (today.month + ahead - 1) % 12 + 1, end
     return None
 
 
