@@ -674,9 +674,9 @@ class _Decider:
                     return Question(Intent.NTH, nth=max(1, min(value, 1000)), follow_up=True)
         if f.cue("as_text") and self._only("cue") and not self._other_cues("as_text"):
             return Question(Intent.AS_TEXT, as_text=True, follow_up=True)
-        if f.cue("which") and self._only("cue") and not self._other_cues("year_word") \
-                and any(m.has("pronoun") for m in f.segments):
-            # "vilka är det?", "which are they?", "mitkä ne ovat?": the items just counted
+        if f.cue("which") and self._only("cue") and all(
+                name in ("which", "year_word") for name, ms in f.cues.items() if ms):
+            # "vilka är det?", "which ones?", "mitkä ne ovat?": the items just counted
             return Question(Intent.ASSIGNMENTS, Form.LIST, asks_which=True, follow_up=True)
         if f.cue("page") and self._page() and self._only("cue", "int") \
                 and not self._other_cues("page"):

@@ -103,6 +103,8 @@ def test_which_are_they_lists_what_was_counted() -> None:
     answer again; with nothing before it there is nothing to point at."""
     for count, which in (("Hur många uppdrag avviker från plan?", "vilka är det?"),
                          ("How many assignments are overdue?", "which are they?"),
+                         ("How many assignments are overdue?", "which ones?"),
+                         ("Hur många uppdrag är försenade?", "vilka då?"),
                          ("kuinka monta tehtävää on myöhässä?", "mitkä ne ovat?")):
         before = ask(count)
         q = ask(which, context_of(count))
