@@ -24,7 +24,7 @@ RELATIVE = ("today", "tomorrow", "this_week", "next_week", "last_week", "this_mo
             "year_end", "rest_of_year", "after_summer")
 # Words that say how a date bounds the range, and whether they stand before or after it.
 BOUNDS = ("before", "before_after", "by", "by_after", "after", "after_after", "within",
-          "within_after", "in", "in_after", "on")
+          "within_after", "in", "in_after", "on", "from_now")
 UNITS = ("day", "week", "month", "quarter", "year")
 # The turn of the year is a boundary: "före årsskiftet" ends 31 December, "efter
 # årsskiftet" starts 1 January.
@@ -204,7 +204,17 @@ def _relative_range(name: str, today: date) -> tuple[date, date]:
 
 
 def _bounded(a: _Atoms, i: int, today: date) -> TimeMatch | None:
-    """före 1 november / by 1 November / 1.11. mennessä / efter 1 oktober."""
+    """före 1 november / by 1 November / 1.11. mennessä / efter 1 oktober; "between now
+    and Christmas", "mellan nu och 1 november" (from today, overdue items not included;
+    Finnish "tästä jouluun asti" says the end with a postposition)."""
+    end = a.word(i, "from_now")
+    if end is not None:
+        last = _bounded(a, end, today) or _point(a, end, today, allow_bare=True)
+        if last is not None:
+            hi = last.due_to if last.kind in ("before", "boundary") or last.due_from is None \
+                else _bound(i, last.end, last, "by").due_to
+            if hi is not None and hi >= today:
+                return TimeMatch(i, last.end, today, hi, "within")
     for names, side in ((("before",), "before"), (("by",), "by"), (("after",), "after")):
         end = a.word(i, *names)
         if end is not None and (p := _point(a, end, today, allow_bare=True)):
