@@ -221,6 +221,7 @@ class Understander:
                 value = int(t.text)
                 kind = "year" if 1900 <= value <= 2200 and len(t.text) == 4 else "int"
                 extra.append(Match(i, i + 1, (Payload(kind, value),), 1.0))
+        extra += _numbered(tokens, lexical)
         chosen = segment(_merged(lexical + entities + extra), len(tokens), _score(tokens, self))
         return self._collect(parsed, tokens, chosen, ei)
 
@@ -1124,3 +1125,21 @@ class _Decider:
 
 def _replace(flt: AssignmentFilter, **changes: object) -> AssignmentFilter:
     return replace(flt, **changes)  # type: ignore[arg-type]
+
+
+def _numbered(tokens: Sequence[Token], lexical: list[Match]) -> list[Match]:
+    """"uppdrag 22", "assignment number 30", "tehtävä nro 5": an assignment noun and a
+    number after it (a "nummer" word between them or not) is that assignment, as #22 is."""
+    found: list[Match] = []
+    prefixes = {m.start: m.end for m in lexical if m.has("cue", "nth_prefix")}
+    # "uppdrag 30 dagar framåt", "tasks 2 weeks ahead": a time's number, not an assignment's
+    timed = {m.start for m in lexical
+             if any(m.has("time", unit) for unit in timeexpr.UNITS)}
+    for m in lexical:
+        if not m.has("noun"):
+            continue
+        i = prefixes.get(m.end, m.end)
+        if i < len(tokens) and is_number(tokens[i].text) and len(tokens[i].text) <= 3 \
+                and int(tokens[i].text) > 0 and i + 1 not in timed:
+            found.append(Match(m.start, i + 1, (Payload("ref", int(tokens[i].text)),), 1.0))
+    return found
