@@ -5,6 +5,7 @@ endpoint, exactly as tests/understanding/test_corpus.py does, and prints the sha
 answered correctly per kind and language, one table per organisation.
 
     python bench/understanding.py [--org lovisa] [--lang sv] [--kind follow_up] [--show-failures]
+                                  [--set heldout3]   (a held-out set instead of the corpora)
 
 The bot runs in-process on a fresh SQLite database with the demo data and today fixed at
 2025-09-15; each case is sent from its organisation's tenant. A case passes when every turn's
@@ -28,6 +29,7 @@ for path in (ROOT, ROOT / "tests", ROOT / "tests" / "understanding"):
         sys.path.insert(0, str(path))
 
 from runner import (  # noqa: E402
+    HTTP_HELDOUT,
     KINDS,
     LOCALES,
     ORGS,
@@ -39,9 +41,9 @@ from runner import (  # noqa: E402
 )
 
 
-async def run(langs: list[str], kinds: list[str] | None,
-              orgs: list[str]) -> tuple[list[CaseResult], float]:
-    cases = [c for c in load_cases(langs, orgs) if not kinds or c.kind in kinds]
+async def run(langs: list[str], kinds: list[str] | None, orgs: list[str],
+              source: str = "corpus") -> tuple[list[CaseResult], float]:
+    cases = [c for c in load_cases(langs, orgs, source) if not kinds or c.kind in kinds]
     results: list[CaseResult] = []
     seconds = 0.0
     # the demo corpora on one bot; a corpus with import files on a bot of its own
@@ -66,13 +68,15 @@ def main(argv: list[str] | None = None) -> int:
                         help="only this language (repeatable; default: all)")
     parser.add_argument("--kind", action="append", choices=KINDS,
                         help="only this kind of question (repeatable; default: all)")
+    parser.add_argument("--set", choices=("corpus", *HTTP_HELDOUT), default="corpus",
+                        help="the corpora (default) or a held-out set (Norrtälje's)")
     parser.add_argument("--show-failures", action="store_true",
                         help="print every failing question with what was missing or wrong")
     args = parser.parse_args(argv)
     logging.disable(logging.WARNING)  # the bot logs every turn it did not understand
 
     results, seconds = asyncio.run(run(args.lang or list(LOCALES), args.kind,
-                                       args.org or list(ORGS)))
+                                       args.org or list(ORGS), args.set))
     turns = sum(len(r.turns) for r in results)
     if args.show_failures:
         failures = [r for r in results if not r.ok]

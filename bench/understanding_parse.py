@@ -14,7 +14,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "tests" / "understanding")]
 
-from labels import Case, corpus_cases, heldout2_cases, heldout_cases, run  # noqa: E402
+from labels import (  # noqa: E402
+    Case,
+    corpus_cases,
+    heldout2_cases,
+    heldout3_cases,
+    heldout_cases,
+    run,
+)
 
 from understanding import Understander  # noqa: E402
 
@@ -44,7 +51,8 @@ def main() -> None:
     parser.add_argument("--heldout-only", action="store_true")
     args = parser.parse_args()
     understander = Understander()
-    sets = [("held-out", heldout_cases()), ("held-out 2", heldout2_cases())]
+    sets = [("held-out", heldout_cases()), ("held-out 2", heldout2_cases()),
+            ("held-out 3", heldout3_cases())]
     if not args.heldout_only:
         sets.insert(0, ("corpus", corpus_cases()))
     for title, cases in sets:

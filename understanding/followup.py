@@ -49,8 +49,9 @@ def resolve(question: Question, context: Context | None, now: datetime) -> Quest
             return Question(Intent.UNKNOWN, language=question.language, follow_up=True,
                             confidence=0.0)
         if question.intent is Intent.ASSIGNMENTS and question.form is Form.DETAIL \
-                and not question.filter.numbers:
-            # "vem ansvarar för det?" with nothing before it: nothing to point back to
+                and not question.filter.numbers or _which_of_them(question):
+            # "vem ansvarar för det?", "vilka är det?" with nothing before it: nothing to
+            # point back to
             return Question(Intent.UNKNOWN, language=question.language, confidence=0.0)
         return question.with_(follow_up=False) if question.follow_up else question
     assert context is not None
@@ -97,6 +98,11 @@ def _nth(question: Question, context: Context) -> Question:
                     as_text=question.as_text)
 
 
+def _which_of_them(question: Question) -> bool:
+    """"vilka är det?": which items, naming nothing."""
+    return question.asks_which and question.follow_up and question.filter == AssignmentFilter()
+
+
 def _subject(question: Question) -> tuple[int, ...]:
     return question.units or question.filter.unit_ids
 
@@ -117,6 +123,8 @@ def _merge(question: Question, previous: Question) -> Question:
                 changes.update(form=Form.UNIT, measure=None, balance=None)
             return previous.with_(**changes, **keep)
         return question.with_(follow_up=False)
+    if _which_of_them(question) and previous.intent is not Intent.ASSIGNMENTS:
+        return previous.with_(**keep)  # "vilka är det?" after "går någon enhet back?"
     if question.intent is Intent.ASSIGNMENTS and previous.intent is Intent.ASSIGNMENTS:
         return _merge_filters(question, previous).with_(**keep)
     if question.intent is Intent.BUDGET and previous.intent is Intent.BUDGET:
@@ -168,5 +176,5 @@ def _merge_filters(question: Question, previous: Question) -> Question:
         changes.update(due_from=new.due_from, due_to=new.due_to,
                        open_only=new.open_only or old.open_only)
     form = question.form if question.form in (Form.COUNT, Form.DETAIL) else (
-        Form.LIST if previous.form is Form.DETAIL else previous.form)
+        Form.LIST if previous.form is Form.DETAIL or question.asks_which else previous.form)
     return previous.with_(filter=replace(old, **changes), form=form)  # type: ignore[arg-type]

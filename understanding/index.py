@@ -416,6 +416,7 @@ class EntityIndex:
             distinct |= {fold(stem(n, w.casefold())) for w in words.values()
                          for n in self._stemmers}
             own = self._name_keys(stored)
+            heads: list[tuple[Lexicon, str]] = []
             for _name, phrases in concepts.items():
                 if any(" " not in p.strip() and (self._phrase_key(p) in distinct
                                                  or self._stem_key(lex, p) in distinct)
@@ -424,7 +425,26 @@ class EntityIndex:
                         self.trie.add(phrase, Payload("goal", stored, None, 0.8),
                                       (lex.stemmer_name,))
                         own |= self._name_keys(phrase)
+                        heads.append((lex, phrase))
+            heads += [(lex, w) for lex in lexicon_index.lexicons for w in words.values()]
+            self._add_goal_compounds(stored, heads)
             self.goal_words[stored] = own
+
+    def _add_goal_compounds(self, stored: str, heads: list[tuple[Lexicon, str]]) -> None:
+        """A goal's word joined to a word for a goal area ("trygghetsområdet",
+        "miljömålet", "turvallisuusalueen"): the goal, as its words are."""
+        for lex, head in heads:
+            head = head.casefold()
+            if " " in head or len(head) < 4:
+                continue
+            for area in lex.groups("cues").get("goal", []):
+                if " " in area or len(area) < 4:
+                    continue
+                for link in ("", "s", "-"):
+                    if link == "s" and head.endswith("s"):
+                        continue
+                    self.trie.add(head + link + area, Payload("goal", stored, None, 0.8),
+                                  (lex.stemmer_name,))
 
     def _add_indicators(self, catalog: Catalog, lexicon_index: LexiconIndex) -> None:
         """Indicators by the words of their names as stored: a word of one name, and a word

@@ -119,6 +119,10 @@ class Understander:
             from understanding.followup import resolve  # followup imports nothing from here
 
             return resolve(question, context, now or datetime.now(context.at.tzinfo))
+        if question.asks_which and question.follow_up and question.filter == AssignmentFilter():
+            # "vilka är det?" as the first message: nothing to point back to
+            return Question(Intent.UNKNOWN, language=question.language, follow_up=True,
+                            confidence=0.0)
         return question
 
     def entities(self, catalog: Catalog) -> EntityIndex:
@@ -217,6 +221,7 @@ class Understander:
                 value = int(t.text)
                 kind = "year" if 1900 <= value <= 2200 and len(t.text) == 4 else "int"
                 extra.append(Match(i, i + 1, (Payload(kind, value),), 1.0))
+        extra += _numbered(tokens, lexical)
         chosen = segment(_merged(lexical + entities + extra), len(tokens), _score(tokens, self))
         return self._collect(parsed, tokens, chosen, ei)
 
@@ -433,12 +438,17 @@ class _Decider:
                    for q in self.ei.titles.stems_for(self.f.tokens[i]).values())
 
     def _more_goal_words(self, m: Match) -> bool:
-        """Another word of the same goal area's name next to it ("inkluderande kommun")."""
+        """Another word of the same goal area's name next to it ("inkluderande kommun"), or
+        joined to it ("miljö och klimat")."""
         f = self.f
         words: set[str] = set()
         for goal in m.values("goal"):
             words |= self.ei.goal_words.get(goal, set())
-        near = [i for i in (m.start - 1, m.end) if 0 <= i < len(f.tokens)]
+        joined = {i for i in (m.start - 1, m.end) if 0 <= i < len(f.tokens) and any(
+            s.has("conj") and s.start == i for s in f.segments)}
+        near = [i for i in (m.start - 1, m.end, *(i + (1 if i >= m.end else -1)
+                                                   for i in joined))
+                if 0 <= i < len(f.tokens) and i not in joined]
         return any(f.tokens[i].folded in words and f.tokens[i].folded not in
                    self.u.index.stopwords for i in near)
 
@@ -531,6 +541,9 @@ class _Decider:
             changes["page"] = page
         if self._elliptical(question):
             changes["follow_up"] = True
+        if f.cue("which") and question.intent is Intent.ASSIGNMENTS \
+                and question.form is Form.LIST:
+            changes["asks_which"] = True
         if self.unmatched and question.intent is not Intent.UNKNOWN:
             changes["unmatched"] = tuple(dict.fromkeys(self.unmatched))
         return question.with_(**changes) if changes else question
@@ -662,6 +675,10 @@ class _Decider:
                     return Question(Intent.NTH, nth=max(1, min(value, 1000)), follow_up=True)
         if f.cue("as_text") and self._only("cue") and not self._other_cues("as_text"):
             return Question(Intent.AS_TEXT, as_text=True, follow_up=True)
+        if f.cue("which") and self._only("cue") and all(
+                name in ("which", "year_word") for name, ms in f.cues.items() if ms):
+            # "vilka är det?", "which ones?", "mitkä ne ovat?": the items just counted
+            return Question(Intent.ASSIGNMENTS, Form.LIST, asks_which=True, follow_up=True)
         if f.cue("page") and self._page() and self._only("cue", "int") \
                 and not self._other_cues("page"):
             return Question(Intent.MORE, page=self._page() or 1, follow_up=True)
@@ -1108,3 +1125,21 @@ class _Decider:
 
 def _replace(flt: AssignmentFilter, **changes: object) -> AssignmentFilter:
     return replace(flt, **changes)  # type: ignore[arg-type]
+
+
+def _numbered(tokens: Sequence[Token], lexical: list[Match]) -> list[Match]:
+    """"uppdrag 22", "assignment number 30", "tehtävä nro 5": an assignment noun and a
+    number after it (a "nummer" word between them or not) is that assignment, as #22 is."""
+    found: list[Match] = []
+    prefixes = {m.start: m.end for m in lexical if m.has("cue", "nth_prefix")}
+    # "uppdrag 30 dagar framåt", "tasks 2 weeks ahead": a time's number, not an assignment's
+    timed = {m.start for m in lexical
+             if any(m.has("time", unit) for unit in timeexpr.UNITS)}
+    for m in lexical:
+        if not m.has("noun"):
+            continue
+        i = prefixes.get(m.end, m.end)
+        if i < len(tokens) and is_number(tokens[i].text) and len(tokens[i].text) <= 3 \
+                and int(tokens[i].text) > 0 and i + 1 not in timed:
+            found.append(Match(m.start, i + 1, (Payload("ref", int(tokens[i].text)),), 1.0))
+    return found

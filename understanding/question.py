@@ -105,6 +105,9 @@ class Question:
     as_text: bool = False
     follow_up: bool = False  # elliptical ("och HR?"): complete it from the previous question
     subject_only: bool = False  # names a subject (a unit) and nothing it asks about it
+    # asks which items ("vilka av dem är försenade?", "vilka är det?"): a list, also when it
+    # follows a count
+    asks_which: bool = False
     # Commands with free-form options (subscribe), as typed after the command word.
     rest: str = ""
     days: int | None = None  # snooze length
@@ -210,7 +213,8 @@ def _check_types(q: Question) -> None:
         raise ValueError("budget_line must be a short string")
     if q.language is not None and q.language not in ("sv", "en", "fi"):
         raise ValueError("unknown language")
-    for flag in (q.as_text, q.follow_up, q.subject_only, q.by_gender, q.with_indicators,
+    for flag in (q.as_text, q.follow_up, q.subject_only, q.asks_which, q.by_gender,
+                 q.with_indicators,
                  q.filter.overdue, q.filter.open_only):
         if not isinstance(flag, bool):
             raise ValueError("flags must be booleans")

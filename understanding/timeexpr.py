@@ -24,12 +24,15 @@ RELATIVE = ("today", "tomorrow", "this_week", "next_week", "last_week", "this_mo
             "year_end", "rest_of_year", "after_summer")
 # Words that say how a date bounds the range, and whether they stand before or after it.
 BOUNDS = ("before", "before_after", "by", "by_after", "after", "after_after", "within",
-          "within_after", "in", "in_after", "on")
+          "within_after", "in", "in_after", "on", "from_now")
 UNITS = ("day", "week", "month", "quarter", "year")
 # The turn of the year is a boundary: "före årsskiftet" ends 31 December, "efter
 # årsskiftet" starts 1 January.
 BOUNDARIES = ("new_year", "christmas")
-TIME_KEYS = RELATIVE + BOUNDS + UNITS + BOUNDARIES
+# A month's end is a boundary too: "by the end of November", "före slutet av november",
+# "marraskuun loppuun mennessä" end 30 November (the word before the month, or after it).
+MONTH_END = ("end_of", "end_of_after")
+TIME_KEYS = RELATIVE + BOUNDS + UNITS + BOUNDARIES + MONTH_END
 
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _DOTTED = re.compile(r"^(\d{1,2})[./](\d{1,2})(?:[./](\d{4}|\d{2}))?\.?$")
@@ -208,7 +211,17 @@ def _relative_range(name: str, today: date) -> tuple[date, date]:
 
 
 def _bounded(a: _Atoms, i: int, today: date) -> TimeMatch | None:
-    """före 1 november / by 1 November / 1.11. mennessä / efter 1 oktober."""
+    """före 1 november / by 1 November / 1.11. mennessä / efter 1 oktober; "between now
+    and Christmas", "mellan nu och 1 november" (from today, overdue items not included;
+    Finnish "tästä jouluun asti" says the end with a postposition)."""
+    end = a.word(i, "from_now")
+    if end is not None:
+        last = _bounded(a, end, today) or _point(a, end, today, allow_bare=True)
+        if last is not None:
+            hi = last.due_to if last.kind in ("before", "boundary") or last.due_from is None \
+                else _bound(i, last.end, last, "by").due_to
+            if hi is not None and hi >= today:
+                return TimeMatch(i, last.end, today, hi, "within")
     for names, side in ((("before",), "before"), (("by",), "by"), (("after",), "after")):
         end = a.word(i, *names)
         if end is not None and (p := _point(a, end, today, allow_bare=True)):
@@ -268,6 +281,13 @@ def _point(a: _Atoms, i: int, today: date, allow_bare: bool) -> TimeMatch | None
     and an optional postposition after it."""
     pre = a.word(i, "in", "on")
     best = _point_bare(a, pre, today) if pre is not None else None
+    if best is not None and best.kind == "boundary" and best.due_from is not None \
+            and best.due_to is not None and best.due_from.day == 1 \
+            and a.word(i, "in") == pre and a.word(i, "on") != pre:
+        # "i slutet av oktober": in that month, not everything until its end ("före
+        # slutet av oktober", "by the end of October" stay boundaries)
+        last = best.due_to
+        best = TimeMatch(best.start, best.end, last.replace(day=1), last, "month")
     if best is None:
         best = _point_bare(a, i, today)
         if best is None or (best.kind == "year" and not allow_bare):
@@ -281,6 +301,8 @@ def _year_after(a: _Atoms, i: int, default: int, today: date) -> tuple[int, int]
     "i mars nästa år"), or the default."""
     if y := a.year(i):
         return y
+    if (pre := a.word(i, "in")) is not None and (y := a.year(pre)):
+        return y  # "the first quarter of 2026"
     for name, year in (("next_year", today.year + 1), ("this_year", today.year)):
         end = a.word(i, name)
         if end is None and a.word(i, "in", "on") is not None:
@@ -330,6 +352,15 @@ def _point_bare(a: _Atoms, i: int, today: date) -> TimeMatch | None:
         except ValueError:
             return None
         return TimeMatch(i, end, day, day, "day")
+    if (lead := a.word(i, "end_of")) is not None and (mo := a.month(lead)):
+        return _month_end(a, i, *mo, today)
+    if lead is not None and (month := _this_or_next_month(a, lead, today)):
+        return _month_end(a, i, *month, today)  # "by the end of next month", "end of month"
+    if (mo := a.month(i)) and a.word(mo[1], "end_of_after") is not None:
+        return _month_end(a, i, mo[0], a.word(mo[1], "end_of_after") or mo[1], today)
+    if (month := _this_or_next_month(a, i, today)) and month[1] < len(tokens) \
+            and (post := a.word(month[1], "end_of_after")) is not None:
+        return _month_end(a, i, month[0], post, today)  # "tämän kuun loppuun"
     if mo := a.month(i):
         month, end = mo
         if d := a.day(end):  # "October 13"
@@ -357,3 +388,19 @@ def _point_bare(a: _Atoms, i: int, today: date) -> TimeMatch | None:
     if y := a.year(i):
         return TimeMatch(i, y[1], date(y[0], 1, 1), date(y[0], 12, 31), "year")
     return None
+
+
+def _this_or_next_month(a: _Atoms, i: int, today: date) -> tuple[int, int] | None:
+    """(month, end) of "this month" / "next month" / a bare "month" word at i."""
+    for name, ahead in (("this_month", 0), ("next_month", 1), ("month", 0)):
+        end = a.word(i, name)
+        if end is not None:
+            return (today.month + ahead - 1) % 12 + 1, end
+    return None
+
+
+def _month_end(a: _Atoms, i: int, month: int, end: int, today: date) -> TimeMatch:
+    """The end of a month as a boundary: due_to its last day, due_from the day after."""
+    year, end = _year_after(a, end, _nearest_year(month, today), today)
+    last = _end_of_month(year, month)
+    return TimeMatch(i, end, last + timedelta(days=1), last, "boundary")

@@ -87,6 +87,13 @@ def heldout2_cases() -> list[Case]:
             for c in load(HERE / "heldout2" / f"{lang}.txt", "heldout2")]
 
 
+def heldout3_cases() -> list[Case]:
+    """The third held-out set (corpus grammar; also run through the HTTP endpoint by
+    test_corpus.py and bench/understanding.py --set heldout3)."""
+    return [c for lang in ("sv", "en", "fi")
+            for c in load(HERE / "heldout3" / f"{lang}.txt", "heldout3")]
+
+
 # --- labels ---------------------------------------------------------------------------------
 
 

@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 import pytest_asyncio
-from runner import Case, load_cases, run_case
+from runner import HTTP_HELDOUT, Case, load_cases, run_case
 
 if TYPE_CHECKING:
     from botclient import BotClient
 
-CASES = load_cases()
+CASES = load_cases() + [c for source in HTTP_HELDOUT for c in load_cases(source=source)]
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

@@ -96,3 +96,25 @@ def test_a_unit_answers_the_question_that_asked_for_one() -> None:
     assert waiting.question.units == ()
     q = ask("IT", waiting)
     assert (q.intent, q.form, q.units) == (Intent.FINANCE, Form.UNIT, (IT,))
+
+
+def test_which_are_they_lists_what_was_counted() -> None:
+    """"vilka är det?" after a count lists the same items; after a finance answer it is that
+    answer again; with nothing before it there is nothing to point at."""
+    for count, which in (("Hur många uppdrag avviker från plan?", "vilka är det?"),
+                         ("How many assignments are overdue?", "which are they?"),
+                         ("How many assignments are overdue?", "which ones?"),
+                         ("Hur många uppdrag är försenade?", "vilka då?"),
+                         ("kuinka monta tehtävää on myöhässä?", "mitkä ne ovat?")):
+        before = ask(count)
+        q = ask(which, context_of(count))
+        assert (q.intent, q.form) == (Intent.ASSIGNMENTS, Form.LIST), which
+        assert q.filter == before.filter
+    q = ask("vilka av dem är försenade?", context_of("Hur många nämndinitiativ finns det?"))
+    assert q.form is Form.LIST and q.filter.overdue and q.filter.kinds == ("Nämndinitiativ",)
+    q = ask("vilka är det?", context_of("Går någon enhet med underskott?"))
+    assert (q.intent, q.form) == (Intent.FINANCE, Form.WHICH)
+    assert ask("vilka är det?").intent is Intent.UNKNOWN
+    # a count stays a count when the follow-up only narrows it
+    q = ask("bara för Stab", context_of("Hur många uppdrag är försenade?"))
+    assert q.form is Form.COUNT
