@@ -682,7 +682,7 @@ class _Decider:
         if f.cue("status_of") and self._only("cue") and not self._other_cues("status_of"):
             return Question(Intent.SUMMARY)  # "status", "läget?", "tilanne": the overview
         units, ambiguous = self._unit_ids()
-        indicator = f.cue("indicators", *_JUDGEMENT, "by_gender") or bool(f.indicators)
+        indicator = f.cue("indicators", *_JUDGEMENT, "by_gender") or self._names_indicator()
         if indicator and not self._assignment_signal() and not self._about_an_assignment():
             return self._indicators(units)
         budget = self._budget(units)
@@ -1047,6 +1047,13 @@ class _Decider:
                         judgement=judgement, by_gender=f.cue("by_gender"),
                         filter=AssignmentFilter(goal_areas=goals or tuple(self.goals)))
 
+    def _names_indicator(self) -> bool:
+        """Some word names an indicator and not a unit as well: "räddningstjänsten" in
+        "vad är prognosen för räddningstjänsten?" is the unit Räddningstjänst Östra
+        Mälardalen, though "Nöjdhet med räddningstjänsten" has the word too; "nöjdhet" names
+        the indicator."""
+        return any(m.has("indicator") and not m.has("unit") for m in self.f.segments)
+
     def _best(self, values: list[Any], kind: str) -> tuple[Any, ...]:
         """The values (indicators, goals) most of the question's spans name."""
         counts: dict[Any, int] = defaultdict(int)
@@ -1062,6 +1069,8 @@ class _Decider:
         "ekonomiskt" is a finance word, and "ekonomisk" names another one); "avfallet" names
         both that have it."""
         f = self.f
+        if not self._names_indicator():
+            return ()
         ids = self._best(f.indicators, "indicator")
         if len(ids) < 2:
             return ids

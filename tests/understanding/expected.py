@@ -439,9 +439,14 @@ def budget_cells(org: str = DEFAULT_ORG) -> tuple[BudgetCell, ...]:
         for r in read_demo("budget.csv", org))
 
 
+# The demo organisations that report in euros (storage/demo/__init__.py: currency="EUR").
+EUR_ORGS = frozenset({"lovisa"})
+
+
 def currency(org: str = DEFAULT_ORG) -> str:
-    """EUR where the budget is in euros (Lovisa), else SEK (tkr)."""
-    return "EUR" if budget_cells(org) else "SEK"
+    """EUR for the demo organisations that report in euros (Lovisa), else SEK (tkr): also
+    for a budget imported into a Swedish one (corpus/lerum+region)."""
+    return "EUR" if org.split("+", 1)[0] in EUR_ORGS else "SEK"
 
 
 # --- formatting -----------------------------------------------------------------------------
