@@ -29,6 +29,24 @@ def test_the_help_card_lists_every_topic_with_an_example(lang: str) -> None:
     assert len(rows) == len(hc.TOPICS) and rows[0][0] == t(lang, "help.topic.forecast")
 
 
+# How the help card's introduction names the three languages, and the words for "as text"
+# that the language's lexicon reads (understanding/lexicon/*.json, cue as_text).
+INTRO_WORDS = {"sv": ("svenska", "finska", "engelska", "som text"),
+               "en": ("English", "Swedish", "Finnish", "as text"),
+               "fi": ("suomeksi", "ruotsiksi", "englanniksi", "tekstinä")}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_help_intro_names_every_language_and_its_own_as_text(lang: str) -> None:
+    """Finnish is a full third language: the intro says one may ask in it, and the Finnish
+    intro tells the Finnish words for a text answer, not the English ones."""
+    intro = hc.help_card(lang)["body"][1]["text"]
+    for word in INTRO_WORDS[lang]:
+        assert word in intro, (lang, word, intro)
+    if lang != "en":
+        assert "as text" not in intro
+
+
 def test_the_help_buttons_ask_structured_questions() -> None:
     assert [q.intent for _, q in hc.BUTTONS] == [Intent.ASSIGNMENTS, Intent.SUMMARY,
                                                  Intent.FINANCE, Intent.UNITS]
