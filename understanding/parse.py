@@ -682,6 +682,8 @@ class _Decider:
         if f.cue("status_of") and self._only("cue") and not self._other_cues("status_of"):
             return Question(Intent.SUMMARY)  # "status", "läget?", "tilanne": the overview
         units, ambiguous = self._unit_ids()
+        if self._who_is_responsible_for_a_unit(units):
+            return Question(Intent.UNITS, units=tuple(units))
         indicator = f.cue("indicators", *_JUDGEMENT, "by_gender") or self._names_indicator()
         if indicator and not self._assignment_signal() and not self._about_an_assignment():
             return self._indicators(units)
@@ -707,6 +709,19 @@ class _Decider:
         if self._detail_without_subject():
             return Question(Intent.ASSIGNMENTS, Form.DETAIL, confidence=0.3)
         return self._unknown()
+
+    def _who_is_responsible_for_a_unit(self, units: list[int]) -> bool:
+        """"Kuka vastaa ICT:stä?", "vem ansvarar för Stadskanslitjänster?", "who is in
+        charge of the rescue service?": a unit and who answers for it (units.csv's
+        responsible person), not its figures; an assignment's title words, a status, a kind,
+        a finance or indicator word make it a question about those instead."""
+        f = self.f
+        return bool(units and f.cue("responsible") and not self._assignment_signal()
+                    and not f.cue(*_FINANCE_CUES, *_BALANCE, "indicators", *_JUDGEMENT,
+                                  "by_gender", "count", "rank_max", "rank_min", "top",
+                                  "total", "when", "comment")
+                    and not f.indicators and not f.budget_lines and not f.times
+                    and not f.ordinals and not self._title_hits())
 
     def _detail_without_subject(self) -> bool:
         f = self.f

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from card_helpers import asked, shown, texts
 from card_validation import assert_valid_cards
-from demo_views import NORRTALJE, demo, table_rows
+from demo_views import LOVISA, NORRTALJE, demo, table_rows
 
 from cards import help as hc
 from cards.texts import LANGUAGES, t
@@ -71,6 +71,25 @@ def test_a_unit_shows_what_it_has() -> None:
     unit = UnitView(1, "Kultur", 3, True, True, "kulturchefen")
     card = hc.units_card("sv", [unit], "X")
     assert "3 uppdrag · ekonomi · budget · kulturchefen" in texts(card)
+
+
+@pytest.mark.parametrize(("lang", "said", "none"), [
+    ("sv", "Ansvarsperson: dataförvaltningschefen", "Ingen ansvarsperson angiven för Stab"),
+    ("en", "Responsible person: dataförvaltningschefen", "No responsible person recorded for Stab"),
+    ("fi", "Vastuuhenkilö: dataförvaltningschefen",
+     "Yksikölle Stab ei ole kirjattu vastuuhenkilöä"),
+])
+def test_a_unit_asked_about_says_who_answers_for_it(lang: str, said: str, none: str) -> None:
+    """"kuka vastaa ICT:stä?": the named units only, each with its responsible person in
+    words (or that none is recorded) and the unit it belongs to."""
+    ict = next(u for u in demo().units[LOVISA] if u.name.startswith("Informations-"))
+    stab = UnitView(9, "Stab", 2, True, False)
+    card = hc.units_card(lang, [ict, stab], "Lovisa stad", focused=True)
+    assert_valid_cards([card])
+    shown_texts = texts(card)
+    assert said in shown_texts and none in shown_texts
+    assert t(lang, "unit_parent", name="Stadskanslicentralen") in shown_texts
+    assert said in hc.units_text(lang, [ict, stab], focused=True)
 
 
 def test_clarify_offers_at_most_four_readings_and_help() -> None:
