@@ -692,6 +692,8 @@ class _Decider:
             return budget
         finance = self._finance_score(units)
         assignment = self._assignment_score()
+        if self._a_units_deviation(units):
+            return self._finance(units, ambiguous)
         if self._is_summary(units, finance):
             return Question(Intent.SUMMARY)
         if self._is_units_list(units, assignment):
@@ -709,6 +711,17 @@ class _Decider:
         if self._detail_without_subject():
             return Question(Intent.ASSIGNMENTS, Form.DETAIL, confidence=0.3)
         return self._unknown()
+
+    def _a_units_deviation(self, units: list[int]) -> bool:
+        """"IT:s avvikelse", "kuinka suuri on IT:n poikkeama?", "what is the deviation for
+        IT?": a unit and the bare word (not "avvikelse från plan") are the unit's deviation
+        budget–forecast, not its assignments that deviate from plan; an assignment noun, a
+        status, a kind or a title makes it those."""
+        f = self.f
+        spans = [m for m in f.segments if m.has("forecast")]
+        return bool(units and spans and all(m.end - m.start == 1 for m in spans)
+                    and not self._assignment_signal() and not f.cue("count")
+                    and not f.times and not self._title_hits())
 
     def _who_is_responsible_for_a_unit(self, units: list[int]) -> bool:
         """"Kuka vastaa ICT:stä?", "vem ansvarar för Stadskanslitjänster?", "who is in
