@@ -189,14 +189,19 @@ def _format_decimals(number_format: str) -> int:
     return len(found.group(1)) if found else 0
 
 
-def _shown_precision(cell: Any) -> Cell:
+def _shown_precision(cell: Any, decimals: dict[Any, int]) -> Cell:
     """A number cell as its format shows it: 9 formatted "0.0" is Decimal("9.0"), as the
     sheet prints 9,0 (indicator values keep their printed precision); never fewer decimals
     than the file holds (9.25 formatted "0.0" stays 9.25)."""
     value = cell.value
     if isinstance(value, bool) or not isinstance(value, int | float):
         return value
-    places = _format_decimals(getattr(cell, "number_format", None) or "General")
+    style = getattr(cell, "_style_id", None)
+    places = decimals.get(style) if style is not None else None
+    if places is None:
+        places = _format_decimals(getattr(cell, "number_format", None) or "General")
+        if style is not None:
+            decimals[style] = places
     if not places or not math.isfinite(value) or abs(value) >= MAX_ABS_NUMBER:
         return value  # refused by _check_row, with its row
     exact = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
@@ -238,8 +243,9 @@ def _read_xlsx(path: Path) -> list[list[Any]]:
         sheet.reset_dimensions()
         rows: list[list[Any]] = []
         # Read-only sheets are parsed lazily: a damaged sheet fails here, not on load.
+        decimals: dict[Any, int] = {}  # per style of this workbook: a sheet has few
         for number, cells in enumerate(sheet.iter_rows(max_col=MAX_COLUMNS), start=1):
-            row = _trimmed(_shown_precision(cell) for cell in cells)
+            row = _trimmed(_shown_precision(cell, decimals) for cell in cells)
             _check_row(number, row)
             rows.append(row)
         while rows and not rows[-1]:
