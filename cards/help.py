@@ -56,7 +56,10 @@ def help_table(lang: str) -> str:
     return fit_text(f"**{t(lang, 'help_title')}**\n\n" + text_table(rows), t(lang, "text_cut"))
 
 
-def units_card(lang: str, units: list[UnitView], org_name: str) -> Card:
+def units_card(lang: str, units: list[UnitView], org_name: str,
+               focused: bool = False) -> Card:
+    """Every unit (the list), or `focused`: the units a question named ("kuka vastaa
+    ICT:stä?"), each with its responsible person said in words, or that none is recorded."""
     body: list[Element] = [heading(t(lang, "units_title")), subtle(org_name)]
     for u in units:
         has = [t(lang, "assignments_n", n=u.assignments)]
@@ -64,14 +67,28 @@ def units_card(lang: str, units: list[UnitView], org_name: str) -> Card:
             has.append(t(lang, "has_finance"))
         if u.has_budget:
             has.append(t(lang, "has_budget"))
-        if u.responsible:
+        if u.responsible and not focused:
             has.append(u.responsible)
-        body.append({"type": "Container", "spacing": "Small", "items": [
-            text(u.name, weight="Bolder"), subtle(" · ".join(has))]})
+        items: list[Element] = [text(u.name, weight="Bolder")]
+        if focused:
+            items.append(text(_responsible(lang, u)))
+            if u.parent:
+                items.append(subtle(t(lang, "unit_parent", name=u.parent)))
+        items.append(subtle(" · ".join(has)))
+        body.append({"type": "Container", "spacing": "Small", "items": items})
     return card(body)
 
 
-def units_text(lang: str, units: list[UnitView]) -> str:
+def _responsible(lang: str, unit: UnitView) -> str:
+    if unit.responsible:
+        return t(lang, "unit_responsible", name=unit.responsible)
+    return t(lang, "unit_no_responsible", unit=unit.name)
+
+
+def units_text(lang: str, units: list[UnitView], focused: bool = False) -> str:
+    if focused:
+        return summary(" ".join(f"{u.name}: {_responsible(lang, u)}." if u.responsible
+                                else f"{_responsible(lang, u)}." for u in units))
     return summary(f"{t(lang, 'units_title')}: " + ", ".join(u.name for u in units))
 
 

@@ -74,10 +74,16 @@ def nth_missing(ask: Ask) -> Answer:
 def units(ask: Ask) -> Answer:
     with session(ask.engine, ask.org_id) as s:
         rows = queries.list_units(s, ask.org_id)
-    if ask.question.as_text:
+    named = ask.question.units  # "kuka vastaa ICT:stä?": those units and who answers for them
+    if named:
+        rows = sorted((r for r in rows if r.id in named), key=lambda r: named.index(r.id))
+    if ask.question.as_text and not named:
         return _plain(help_cards.units_table(ask.lang, rows), ask.question)
-    return Answer(help_cards.units_text(ask.lang, rows),
-                  help_cards.units_card(ask.lang, rows, ask.org.name), question=ask.question)
+    if ask.question.as_text:
+        return _plain(help_cards.units_text(ask.lang, rows, focused=True), ask.question)
+    return Answer(help_cards.units_text(ask.lang, rows, focused=bool(named)),
+                  help_cards.units_card(ask.lang, rows, ask.org.name, focused=bool(named)),
+                  question=ask.question)
 
 
 @command(Intent.SUMMARY, shared=True)

@@ -24,6 +24,7 @@ import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime, time
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -45,7 +46,7 @@ MAX_ABS_NUMBER = 10**20
 # "Ã¥", "Ã¤", … which no Swedish text contains.
 _UTF8_SWEDISH = re.compile(rb"\xc3[\xa5\xa4\xb6\xa9\xbc\x85\x84\x96\x89\x9c]")
 
-Cell = str | int | float | bool | date | datetime | time | None
+Cell = str | int | float | bool | Decimal | date | datetime | time | None
 
 
 class FileRefused(Refused):
@@ -175,6 +176,41 @@ def _check_zip(path: Path) -> None:
                 limit_mb=_megabytes(MAX_XLSX_UNPACKED_BYTES))
 
 
+_FORMAT_DECIMALS = re.compile(r"[0#?]\.(0+)")
+
+
+def _format_decimals(number_format: str) -> int:
+    """The decimals a number format always shows ("0.0" → 1, "#,##0.00" → 2); 0 for a
+    percent, scientific or text format, whose shown digits are not the value's."""
+    section = re.sub(r'"[^"]*"|\[[^\]]*\]|\\.', "", number_format.split(";", 1)[0])
+    if any(c in section for c in "%Ee@"):
+        return 0
+    found = _FORMAT_DECIMALS.search(section)
+    return len(found.group(1)) if found else 0
+
+
+def _shown_precision(cell: Any, decimals: dict[Any, int]) -> Cell:
+    """A number cell as its format shows it: 9 formatted "0.0" is Decimal("9.0"), as the
+    sheet prints 9,0 (indicator values keep their printed precision); never fewer decimals
+    than the file holds (9.25 formatted "0.0" stays 9.25)."""
+    value = cell.value
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return value
+    style = getattr(cell, "_style_id", None)
+    places = decimals.get(style) if style is not None else None
+    if places is None:
+        places = _format_decimals(getattr(cell, "number_format", None) or "General")
+        if style is not None:
+            decimals[style] = places
+    if not places or not math.isfinite(value) or abs(value) >= MAX_ABS_NUMBER:
+        return value  # refused by _check_row, with its row
+    exact = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    exponent = exact.as_tuple().exponent
+    if isinstance(exponent, int) and -exponent >= places:
+        return value
+    return exact.quantize(Decimal(1).scaleb(-places))
+
+
 def _trimmed(values: Iterable[Cell]) -> list[Cell]:
     """The row without its trailing empty cells (a wide sheet pads every row)."""
     row = list(values)
@@ -207,9 +243,9 @@ def _read_xlsx(path: Path) -> list[list[Any]]:
         sheet.reset_dimensions()
         rows: list[list[Any]] = []
         # Read-only sheets are parsed lazily: a damaged sheet fails here, not on load.
-        for number, values in enumerate(sheet.iter_rows(max_col=MAX_COLUMNS,
-                                                        values_only=True), start=1):
-            row = _trimmed(values)
+        decimals: dict[Any, int] = {}  # per style of this workbook: a sheet has few
+        for number, cells in enumerate(sheet.iter_rows(max_col=MAX_COLUMNS), start=1):
+            row = _trimmed(_shown_precision(cell, decimals) for cell in cells)
             _check_row(number, row)
             rows.append(row)
         while rows and not rows[-1]:

@@ -10,6 +10,7 @@ the same file again changes nothing. Imports into one organisation run one at a 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
@@ -94,6 +95,8 @@ def _text(value: Any) -> str:
 
 
 def _year(value: Any) -> int:
+    if isinstance(value, Decimal | float) and math.isfinite(value) and value == int(value):
+        value = int(value)  # an XLSX year cell formatted with decimals (2023 as "2023.0")
     try:
         year = int(str(value).strip())
     except ValueError:

@@ -658,6 +658,8 @@ def test_import_of_a_bad_file_lists_its_rows_in_the_cli_language_and_writes_noth
     missing = cli("import", str(tmp_path / "saknas.csv"), lang="sv")
     assert missing.code == 1 and missing.err.splitlines()[1].strip() == (
         f"filen ”{tmp_path / 'saknas.csv'}” finns inte")
+    one = cli("import", str(tmp_path / "saknas.csv"))  # one error, not "1 errors"
+    assert one.err.splitlines()[0] == f"{tmp_path / 'saknas.csv'}: nothing was imported (1 error):"
     assert all_counts(engine) == before
     assert counts(engine, org.id)["assignment"] == 0
 

@@ -329,6 +329,17 @@ class EntityIndex:
             for unit_id, keys in keys_of.items():
                 if phrase_keys & set(keys):
                     concept_units[name].add(unit_id)
+        # A name that begins with a concept's word ("Räddningstjänst Östra Mälardalen",
+        # "Pelastustoimi Itä-Uusimaa") is that concept's unit too, where no unit's name or
+        # alias is the concept itself ("räddningstjänsten", "pelastustoimen" name it).
+        for name, phrases in concepts.items():
+            if concept_units.get(name):
+                continue
+            heads = {k for _, p in phrases if " " not in (k := self._phrase_key(p))
+                     and len(k) >= 5}
+            for unit_id, keys in keys_of.items():
+                if any(" " in key and key.split(" ", 1)[0] in heads for key in keys):
+                    concept_units[name].add(unit_id)
         for unit_id, keys in keys_of.items():
             for key, weight in keys.items():
                 # names of several words inflect in their last word ("Kaupunginkanslian

@@ -699,7 +699,9 @@ class _Decider:
         if f.cue("status_of") and self._only("cue") and not self._other_cues("status_of"):
             return Question(Intent.SUMMARY)  # "status", "läget?", "tilanne": the overview
         units, ambiguous = self._unit_ids()
-        indicator = f.cue("indicators", *_JUDGEMENT, "by_gender") or bool(f.indicators)
+        if self._who_is_responsible_for_a_unit(units):
+            return Question(Intent.UNITS, units=tuple(units))
+        indicator = f.cue("indicators", *_JUDGEMENT, "by_gender") or self._names_indicator()
         if indicator and not self._assignment_signal() and not self._about_an_assignment():
             return self._indicators(units)
         budget = self._budget(units)
@@ -707,6 +709,8 @@ class _Decider:
             return budget
         finance = self._finance_score(units)
         assignment = self._assignment_score()
+        if self._a_units_deviation(units):
+            return self._finance(units, ambiguous)
         if self._is_summary(units, finance):
             return Question(Intent.SUMMARY)
         if self._is_units_list(units, assignment):
@@ -724,6 +728,30 @@ class _Decider:
         if self._detail_without_subject():
             return Question(Intent.ASSIGNMENTS, Form.DETAIL, confidence=0.3)
         return self._unknown()
+
+    def _a_units_deviation(self, units: list[int]) -> bool:
+        """"IT:s avvikelse", "kuinka suuri on IT:n poikkeama?", "what is the deviation for
+        IT?": a unit and the bare word (not "avvikelse från plan") are the unit's deviation
+        budget–forecast, not its assignments that deviate from plan; an assignment noun, a
+        status, a kind or a title makes it those."""
+        f = self.f
+        spans = [m for m in f.segments if m.has("forecast")]
+        return bool(units and spans and all(m.end - m.start == 1 for m in spans)
+                    and not self._assignment_signal() and not f.cue("count")
+                    and not f.times and not self._title_hits())
+
+    def _who_is_responsible_for_a_unit(self, units: list[int]) -> bool:
+        """"Kuka vastaa ICT:stä?", "vem ansvarar för Stadskanslitjänster?", "who is in
+        charge of the rescue service?": a unit and who answers for it (units.csv's
+        responsible person), not its figures; an assignment's title words, a status, a kind,
+        a finance or indicator word make it a question about those instead."""
+        f = self.f
+        return bool(units and f.cue("responsible") and not self._assignment_signal()
+                    and not f.cue(*_FINANCE_CUES, *_BALANCE, "indicators", *_JUDGEMENT,
+                                  "by_gender", "count", "rank_max", "rank_min", "top",
+                                  "total", "when", "comment")
+                    and not f.indicators and not f.budget_lines and not f.times
+                    and not f.ordinals and not self._title_hits())
 
     def _detail_without_subject(self) -> bool:
         f = self.f
@@ -1064,6 +1092,13 @@ class _Decider:
                         judgement=judgement, by_gender=f.cue("by_gender"),
                         filter=AssignmentFilter(goal_areas=goals or tuple(self.goals)))
 
+    def _names_indicator(self) -> bool:
+        """Some word names an indicator and not a unit as well: "räddningstjänsten" in
+        "vad är prognosen för räddningstjänsten?" is the unit Räddningstjänst Östra
+        Mälardalen, though "Nöjdhet med räddningstjänsten" has the word too; "nöjdhet" names
+        the indicator."""
+        return any(m.has("indicator") and not m.has("unit") for m in self.f.segments)
+
     def _best(self, values: list[Any], kind: str) -> tuple[Any, ...]:
         """The values (indicators, goals) most of the question's spans name."""
         counts: dict[Any, int] = defaultdict(int)
@@ -1079,6 +1114,8 @@ class _Decider:
         "ekonomiskt" is a finance word, and "ekonomisk" names another one); "avfallet" names
         both that have it."""
         f = self.f
+        if not self._names_indicator():
+            return ()
         ids = self._best(f.indicators, "indicator")
         if len(ids) < 2:
             return ids

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from card_helpers import asked, shown, texts
 from card_validation import assert_valid_cards
-from demo_views import NORRTALJE, demo, table_rows
+from demo_views import LOVISA, NORRTALJE, demo, table_rows
 
 from cards import help as hc
 from cards.texts import LANGUAGES, t
@@ -27,6 +27,24 @@ def test_the_help_card_lists_every_topic_with_an_example(lang: str) -> None:
     assert hc.help_text(lang).startswith(t(lang, "help_title") + ": ”")
     rows = table_rows(hc.help_table(lang))
     assert len(rows) == len(hc.TOPICS) and rows[0][0] == t(lang, "help.topic.forecast")
+
+
+# How the help card's introduction names the three languages, and the words for "as text"
+# that the language's lexicon reads (understanding/lexicon/*.json, cue as_text).
+INTRO_WORDS = {"sv": ("svenska", "finska", "engelska", "som text"),
+               "en": ("English", "Swedish", "Finnish", "as text"),
+               "fi": ("suomeksi", "ruotsiksi", "englanniksi", "tekstinä")}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_help_intro_names_every_language_and_its_own_as_text(lang: str) -> None:
+    """Finnish is a full third language: the intro says one may ask in it, and the Finnish
+    intro tells the Finnish words for a text answer, not the English ones."""
+    intro = hc.help_card(lang)["body"][1]["text"]
+    for word in INTRO_WORDS[lang]:
+        assert word in intro, (lang, word, intro)
+    if lang != "en":
+        assert "as text" not in intro
 
 
 def test_the_help_buttons_ask_structured_questions() -> None:
@@ -53,6 +71,25 @@ def test_a_unit_shows_what_it_has() -> None:
     unit = UnitView(1, "Kultur", 3, True, True, "kulturchefen")
     card = hc.units_card("sv", [unit], "X")
     assert "3 uppdrag · ekonomi · budget · kulturchefen" in texts(card)
+
+
+@pytest.mark.parametrize(("lang", "said", "none"), [
+    ("sv", "Ansvarsperson: dataförvaltningschefen", "Ingen ansvarsperson angiven för Stab"),
+    ("en", "Responsible person: dataförvaltningschefen", "No responsible person recorded for Stab"),
+    ("fi", "Vastuuhenkilö: dataförvaltningschefen",
+     "Yksikölle Stab ei ole kirjattu vastuuhenkilöä"),
+])
+def test_a_unit_asked_about_says_who_answers_for_it(lang: str, said: str, none: str) -> None:
+    """"kuka vastaa ICT:stä?": the named units only, each with its responsible person in
+    words (or that none is recorded) and the unit it belongs to."""
+    ict = next(u for u in demo().units[LOVISA] if u.name.startswith("Informations-"))
+    stab = UnitView(9, "Stab", 2, True, False)
+    card = hc.units_card(lang, [ict, stab], "Lovisa stad", focused=True)
+    assert_valid_cards([card])
+    shown_texts = texts(card)
+    assert said in shown_texts and none in shown_texts
+    assert t(lang, "unit_parent", name="Stadskanslicentralen") in shown_texts
+    assert said in hc.units_text(lang, [ict, stab], focused=True)
 
 
 def test_clarify_offers_at_most_four_readings_and_help() -> None:

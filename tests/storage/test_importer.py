@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from openpyxl import Workbook
 from sqlalchemy import Engine, func, select
 from storage_helpers import all_counts, counts, new_org, write_csv, write_xlsx
 
@@ -1197,3 +1198,27 @@ def test_indicator_values_are_text_of_the_printed_precision(engine: Engine, org:
                                 .join(IndicatorValue, IndicatorValue.indicator_id == Indicator.id)
                                 .where(Indicator.organisation_id == org.id)).all())
     assert stored == {"A": "9.0", "B": "7.25"}
+
+
+def test_xlsx_number_cells_keep_the_decimals_their_format_prints(
+        engine: Engine, org: OrganisationView, tmp_path: Path) -> None:
+    """A number cell formatted 0,0 prints 9,0 in Excel though the file holds <v>9</v>: the
+    value keeps the precision shown (as a text cell "9,0" does); a percent format, or a
+    cell without decimals in its format, is the number as stored."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["Nyckeltal", "År", "Värde", "Kvinnor", "Män", "Målvärde"])
+    sheet.append(["Sjukfrånvaro", 2023, 9.0, 10.5, 7, 0.25])
+    sheet.append(["Sjukfrånvaro", 2024, 9.25, 10.0, 8.0, 8])
+    for cell, number_format in (("C2", "0.0"), ("D2", "#,##0.00"), ("E2", "0"),
+                                ("F2", "0.0%"), ("D3", "0.0"), ("E3", "General"),
+                                ("C3", "0.0"), ("B3", "0.0")):  # a year shown as 2024,0
+        sheet[cell].number_format = number_format
+    path = tmp_path / "nyckeltal.xlsx"
+    workbook.save(path)
+    import_file(engine, org.id, path)
+    with session(engine, org.id) as s:
+        stored = {v.year: (v.total, v.women, v.men, v.target) for v in s.execute(
+            select(IndicatorValue).where(IndicatorValue.organisation_id == org.id)).scalars()}
+    assert stored == {2023: ("9.0", "10.50", "7", "0.25"), 2024: ("9.25", "10.0", "8", "8")}
+    assert import_file(engine, org.id, path).unchanged == 2  # idempotent

@@ -14,7 +14,7 @@ Label grammar (space-separated, values with spaces quoted: unit="Stab och planer
     list FILTERS [page=N] [via=U]         assignments, due date ascending, 30 a page
     count FILTERS
     detail FILTERS [show=due,unit,comment,status]   exactly one assignment (or nth=N)
-    summary | help | units
+    summary | help | units [unit=U]       units=: who answers for U (units.csv's person)
 
   Indicators and yearly budgets (the organisations that have them, corpus/<org>/):
 
@@ -56,6 +56,7 @@ What a reply must show (contains) and must not show (absent):
     finance_total  the summed budget, forecast and signed deviation
     finance_units  the units of the set, absent: the others; an empty set: none=True
     summary   the totals per kind and overall (21, 15, 36); units: the seven canonical names;
+              units unit=U: U and its responsible person, absent: the other units' persons;
               help: any reply
 
     indicator  its name, its latest value (as printed: 9,0, 1 063) and year; show=trend: the
@@ -439,9 +440,14 @@ def budget_cells(org: str = DEFAULT_ORG) -> tuple[BudgetCell, ...]:
         for r in read_demo("budget.csv", org))
 
 
+# The demo organisations that report in euros (storage/demo/__init__.py: currency="EUR").
+EUR_ORGS = frozenset({"lovisa"})
+
+
 def currency(org: str = DEFAULT_ORG) -> str:
-    """EUR where the budget is in euros (Lovisa), else SEK (tkr)."""
-    return "EUR" if budget_cells(org) else "SEK"
+    """EUR for the demo organisations that report in euros (Lovisa), else SEK (tkr): also
+    for a budget imported into a Swedish one (corpus/lerum+region)."""
+    return "EUR" if org.split("+", 1)[0] in EUR_ORGS else "SEK"
 
 
 # --- formatting -----------------------------------------------------------------------------
@@ -598,7 +604,7 @@ def _validate(label: Label, org: str = DEFAULT_ORG) -> None:
         "detail": (FILTER_KEYS - {"page"}) | {"show"},
         "summary": set(),
         "help": set(),
-        "units": set(),
+        "units": {"unit"},
         "indicator": {"name", "show"},
         "indicators": {"name", "unit", "goal", "which", "gender"},
         "budget": {"unit", "year", "line"},
@@ -763,9 +769,23 @@ def expected(label: str, lang: str, previous: str | None = None,
         counts = [sum(1 for a in assignments(org) if a.kind == k)
                   for k in (KINDS if org == DEFAULT_ORG else kinds(org))]
         return Expectation([str(n) for n in counts] + [str(sum(counts))])
+    if verb == "units" and "unit" in args:
+        return _unit_responsible(args["unit"], org)
     if verb == "units":
         return Expectation(list(unit_names(org)))
     return Expectation()  # help: any non-empty reply
+
+
+def _unit_responsible(unit: str, org: str = DEFAULT_ORG) -> Expectation:
+    """Who answers for a unit: its name and units.csv's responsible person; absent: the
+    other units' responsible persons."""
+    if unit not in unit_names(org):
+        raise LabelError(f"no unit {unit!r} in {org}")
+    people = {r["Enhet"].strip(): (r.get("Ansvarsperson") or "").strip()
+              for r in read_demo("units.csv", org)}
+    own = people.get(unit, "")
+    others = sorted({p for u, p in people.items() if p and u != unit and p != own})
+    return Expectation([unit] + ([own] if own else []), others)
 
 
 def _forecast(unit: str, org: str = DEFAULT_ORG) -> Expectation:

@@ -203,6 +203,8 @@ def check(q: Question, label: str, previous_numbers: tuple[int, ...] = ()) -> li
     elif verb in ("summary", "help", "units", "subscriptions", "reminders_off", "reminders_on",
                   "my_assignments", "unknown"):
         want("intent", q.intent, Intent(verb))
+        if verb == "units":
+            want("units", q.units, (_unit_id(org, args["unit"]),) if "unit" in args else ())
     elif verb == "budget":
         want("intent", q.intent, Intent.BUDGET)
         want("units", q.units, (_unit_id(org, args["unit"]),) if "unit" in args else ())
