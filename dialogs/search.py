@@ -107,6 +107,12 @@ class ComposeSearch:
             return q.filter
         if q.intent in (Intent.FINANCE, Intent.BUDGET, Intent.INDICATORS) and q.units:
             return AssignmentFilter(unit_ids=q.units)
+        if q.intent is Intent.NTH and q.nth:  # "nr 6": in the compose box, no list is shown
+            return AssignmentFilter(numbers=(q.nth,))
+        # A unit the chat would ask back about ("Stabb"): as you type, its assignments.
+        units = {u for a in q.alternatives for u in a.units}
+        if q.intent is Intent.UNKNOWN and len(units) == 1:
+            return AssignmentFilter(unit_ids=tuple(units))
         return None
 
     def _find(self, ask: Any, words: str, limit: int) -> list[queries.AssignmentView]:

@@ -78,6 +78,7 @@ class _Found:
     refs: list[int] = field(default_factory=list)
     ints: list[tuple[int, int]] = field(default_factory=list)  # (value, token index)
     years: list[int] = field(default_factory=list)
+    long_ints: list[int] = field(default_factory=list)  # token indexes of larger numbers
     ordinals: list[int] = field(default_factory=list)
     numbers_words: list[tuple[int, int]] = field(default_factory=list)  # (value, start)
     title_concepts: list[str] = field(default_factory=list)
@@ -275,6 +276,8 @@ class Understander:
                       if is_number(t.text) and len(t.text) <= 3]
         found.years = [int(t.text) for t in tokens
                        if is_number(t.text) and len(t.text) == 4 and 1900 <= int(t.text) <= 2200]
+        found.long_ints = [i for i, t in enumerate(tokens) if is_number(t.text)
+                           and len(t.text) > 3 and int(t.text) not in found.years]
         return found
 
     def _pronoun_not_unit(self, tokens: Sequence[Token], m: Match) -> bool:
@@ -635,6 +638,9 @@ class _Decider:
                                                                  3650)))
         count = next((v for v, i in sorted(f.ints + f.numbers_words, key=lambda x: x[1])
                       if i >= first.end), None)
+        if count is None and any(i >= first.end for i in f.long_ints):
+            # "snooza 99999 veckor": past any limit, so storage refuses it (not a silent week)
+            return Question(Intent.SNOOZE, days=3650)
         week = any(m.start >= first.end and m.has("time", "week") for m in f.segments)
         month = any(m.start >= first.end and m.has("time", "month") for m in f.segments)
         unit = 30 if month else 7 if week else 1

@@ -164,6 +164,8 @@ async def test_a_number_finds_that_assignment(bot: BotClient,
         assert found[0]["preview"]["content"]["title"] == f"#{a.number} {a.title}"[:200]
     missing = max(a.number for a in every) + 1
     assert await search(bot, f"#{missing}", norrtalje) == []
+    for typed in ("nr 6", "nr. 6", "uppdrag 6"):  # as the chat reads them: that number
+        assert numbers(await search(bot, typed, norrtalje)) == [6], typed
 
 
 @pytest.mark.parametrize("name", ["Stab och planering", "Näringsliv"])
@@ -175,6 +177,9 @@ async def test_a_unit_name_finds_its_assignments(bot: BotClient, norrtalje: Orga
     found = await search(bot, name.split()[0], norrtalje)  # "Stab", "Näringsliv"
     assert numbers(found) == [a.number for a in expected][:MAX_RESULTS]
     assert_well_formed(found)
+    # misspelt as one types: the one unit the chat would offer back
+    typo = {"Stab och planering": "Stabb", "Näringsliv": "Naringsliv"}[name]
+    assert numbers(await search(bot, typo, norrtalje)) == numbers(found)
 
 
 @pytest.mark.parametrize("locale", ["sv-SE", "en-US", "fi-FI"])

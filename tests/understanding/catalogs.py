@@ -11,17 +11,15 @@ from pathlib import Path
 from understanding.catalog import AssignmentEntry, Catalog, IndicatorEntry, UnitEntry
 
 ROOT = Path(__file__).resolve().parents[2]
-# This branch's demo folder, or main's while the organisations' folders are not merged yet.
-DEMO_DIRS = (ROOT / "storage" / "demo", Path("/work/main/storage/demo"))
+DEMO = ROOT / "storage" / "demo"
 LANGUAGES = {"norrtalje": ("sv", "en"), "lovisa": ("fi", "sv", "en"), "lerum": ("sv", "en"),
              "nykoping": ("sv", "en"), "alingsas": ("sv", "en")}
 
 
 def demo_file(org: str, name: str) -> Path | None:
-    for base in DEMO_DIRS:
-        for path in (base / org / name, base / name if org == "norrtalje" else None):
-            if path is not None and path.is_file():
-                return path
+    for path in (DEMO / org / name, DEMO / name if org == "norrtalje" else None):
+        if path is not None and path.is_file():
+            return path
     return None
 
 

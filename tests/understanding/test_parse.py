@@ -215,6 +215,9 @@ def test_commands() -> None:
     assert ask("snooze 2 weeks").days == 14
     assert ask("snooza en vecka").days == 7
     assert ask("torkuta kaksi viikkoa").days == 14
+    # a number past any limit is read, so that storage refuses it, not a silent week
+    assert ask("påminn om 99999 veckor").days == ask("snooze 12345 days").days == 3650
+    assert ask("snooze 2026").days == 7  # a year is no length
     assert ask("uppdatera #12").filter.numbers == (12,)
     assert ask("update trygghetskameror").filter.numbers == (6,)
     assert ask("mina uppdrag").intent is Intent.MY_ASSIGNMENTS
